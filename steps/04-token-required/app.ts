@@ -1,0 +1,118 @@
+// Step 04: /protected now needs a valid token in ?token=.
+// Run it: npx tsx steps/04-token-required/app.ts
+import { realpathSync } from 'node:fs';
+import Koa from 'koa';
+import Router from '@koa/router';
+import basicAuth from 'koa-basic-auth';
+import auth from 'basic-auth';
+import jwt from 'jsonwebtoken';
+import { tokenRequired } from './token-required.ts';
+
+// #region config
+// The talk's demo values. Both are public now (they were on its slides), and
+// 'indonesia' is far too short for an HMAC key: step 06 shows what to do instead.
+const SECRET_KEY = 'indonesia';
+const PASSWORD = 'pyconid';
+const TOKEN_SECONDS = 40;
+// #endregion
+
+// #region login-required
+// Any user name is accepted, as in the talk.
+const CHALLENGE = { 'WWW-Authenticate': 'Basic realm="Login Required"' };
+
+// koa-basic-auth checks the password and throws a 401 whose own body says
+// "Unauthorized" and whose realm is "Secure Area".
+const checkPassword = basicAuth({ pass: PASSWORD, realm: 'Login Required' });
+
+// With only `pass` set, any user name gets in: refuse absurd ones (a 10 KB
+// name would otherwise be accepted, and signed into a token in the next step).
+const MAX_USER_NAME = 100;
+const loginRequired: Koa.Middleware = (ctx, next) => {
+  const credentials = auth.parse(ctx.get('Authorization'));
+  if (credentials && credentials.name.length > MAX_USER_NAME) {
+    ctx.throw(401, { headers: CHALLENGE });
+  }
+  return checkPassword(ctx, next);
+};
+// #endregion
+
+// #region app
+export const app = new Koa();
+const router = new Router();
+
+// Custom 401 handling in a wrapping middleware, as the talk's make_response()
+// did. Koa sets err.headers itself only when it renders the error; a handler
+// that catches the error must copy them, or the Basic challenge is lost and
+// browsers never show their login prompt.
+app.use(async (ctx, next) => {
+  try {
+    await next();
+  } catch (err) {
+    const { status, headers } = err as { status?: number; headers?: Record<string, string> };
+    if (status !== 401) throw err;
+    ctx.status = 401;
+    ctx.set(headers ?? CHALLENGE);
+    ctx.body = 'Could not verify!';
+  }
+});
+
+router.get('/unprotected', (ctx) => {
+  ctx.body = { message: 'Anyone can view this.' };
+});
+
+// #region protected
+router.get('/protected', tokenRequired(SECRET_KEY), (ctx) => {
+  ctx.body = { message: 'Only available to people with valid tokens.' };
+});
+// #endregion
+
+// #region login
+router.get('/login', loginRequired, (ctx) => {
+  // loginRequired has checked the credentials; read the user name they carry.
+  const { name } = auth.parse(ctx.get('Authorization'))!;
+  // exp is seconds since the epoch (RFC 7519 section 2, NumericDate).
+  const exp = Math.floor(Date.now() / 1000) + TOKEN_SECONDS;
+  // noTimestamp: the talk's payload is {user, exp}; jsonwebtoken would add iat.
+  const token = jwt.sign({ user: name, exp }, SECRET_KEY, { algorithm: 'HS256', noTimestamp: true });
+  ctx.body = { token };
+});
+// #endregion
+
+app.use(router.routes());
+app.use(router.allowedMethods());
+// #endregion
+
+// #region listen
+// Listen only when run directly, so tests can import the app and pick a port.
+function isMain(): boolean {
+  try {
+    return realpathSync(process.argv[1] ?? '') === realpathSync(import.meta.filename);
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
+  const port = Number(process.env.PORT || 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`PORT must be a number from 0 to 65535, not ${JSON.stringify(process.env.PORT)}.`);
+    process.exit(1);
+  }
+  const server = app.listen(port, () => {
+    const url = `http://localhost:${port}`;
+    console.log(`Step 04 listening on ${url}
+Try:
+  curl ${url}/unprotected
+  curl ${url}/protected
+  curl -i ${url}/login
+  curl -u alice:pyconid ${url}/login
+  curl "${url}/protected?token=<the token>"
+A token lasts ${TOKEN_SECONDS} s: after that /protected says it is invalid.`);
+  });
+  server.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EADDRINUSE' && err.code !== 'EACCES') throw err;
+    console.error(`Port ${port} is ${err.code === 'EACCES' ? 'not allowed' : 'in use'}: pick another with PORT, e.g. npm run step -- 4 --port ${port + 1}`);
+    process.exit(1);
+  });
+}
+// #endregion

@@ -1,0 +1,127 @@
+// Step 05: the talk's final flaskdemo.py, in TypeScript: one file, read top to
+// bottom in the talk's order (decorator, unprotected, protected, login).
+// Run it: npx tsx steps/05-final-app/app.ts
+import { realpathSync } from 'node:fs';
+import Koa from 'koa';
+import Router from '@koa/router';
+import basicAuth from 'koa-basic-auth';
+import auth from 'basic-auth';
+import jwt from 'jsonwebtoken';
+
+// #region config
+export const app = new Koa();
+const router = new Router();
+
+// The talk's demo values: public, and far too weak for real use (step 06).
+const SECRET_KEY = 'indonesia';
+const PASSWORD = 'pyconid';
+const TOKEN_SECONDS = 40;
+// #endregion
+
+// #region token-decorator
+// Token decorator: the route runs only for a request with a valid ?token=.
+export const tokenRequired: Koa.Middleware = async (ctx, next) => {
+  const token = ctx.query.token;
+  if (!token) {
+    ctx.status = 403;
+    ctx.body = { message: 'Token is missing' };
+    return;
+  }
+  try {
+    if (typeof token !== 'string') throw new TypeError('more than one token');
+    // Pinned algorithm: the talk's jwt.decode(token, key) let the token choose.
+    jwt.verify(token, SECRET_KEY, { algorithms: ['HS256'] });
+  } catch {
+    ctx.status = 403;
+    ctx.body = { message: 'Token is invalid!' };
+    return;
+  }
+  await next();
+};
+// #endregion
+
+// #region unprotected
+// Unprotected route
+router.get('/unprotected', (ctx) => {
+  ctx.body = { message: 'Anyone can view this.' };
+});
+// #endregion
+
+// #region protected
+// Protected route
+router.get('/protected', tokenRequired, (ctx) => {
+  ctx.body = { message: 'Only available to people with valid tokens.' };
+});
+// #endregion
+
+// #region login
+// Login route: HTTP Basic, any user name, the demo password.
+const CHALLENGE = { 'WWW-Authenticate': 'Basic realm="Login Required"' };
+const checkPassword = basicAuth({ pass: PASSWORD, realm: 'Login Required' });
+const MAX_USER_NAME = 100;
+
+const loginRequired: Koa.Middleware = (ctx, next) => {
+  const credentials = auth.parse(ctx.get('Authorization'));
+  if (credentials && credentials.name.length > MAX_USER_NAME) {
+    ctx.throw(401, { headers: CHALLENGE });
+  }
+  return checkPassword(ctx, next);
+};
+
+router.get('/login', loginRequired, (ctx) => {
+  const { name } = auth.parse(ctx.get('Authorization'))!;
+  const exp = Math.floor(Date.now() / 1000) + TOKEN_SECONDS;
+  const token = jwt.sign({ user: name, exp }, SECRET_KEY, { algorithm: 'HS256', noTimestamp: true });
+  ctx.body = { token };
+});
+
+// make_response('Could not verify!', 401, {...}): the body and the challenge,
+// copied from the error koa-basic-auth throws.
+app.use(async (ctx, next) => {
+  try {
+    await next();
+  } catch (err) {
+    const { status, headers } = err as { status?: number; headers?: Record<string, string> };
+    if (status !== 401) throw err;
+    ctx.status = 401;
+    ctx.set(headers ?? CHALLENGE);
+    ctx.body = 'Could not verify!';
+  }
+});
+// #endregion
+
+app.use(router.routes());
+app.use(router.allowedMethods());
+
+// #region listen
+// if __name__ == "__main__": listen only when run directly, not when imported.
+function isMain(): boolean {
+  try {
+    return realpathSync(process.argv[1] ?? '') === realpathSync(import.meta.filename);
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
+  const port = Number(process.env.PORT || 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`PORT must be a number from 0 to 65535, not ${JSON.stringify(process.env.PORT)}.`);
+    process.exit(1);
+  }
+  const server = app.listen(port, () => {
+    const url = `http://localhost:${port}`;
+    console.log(`Step 05 listening on ${url}
+Try:
+  curl ${url}/unprotected
+  curl ${url}/protected
+  curl -u alice:pyconid ${url}/login
+  curl "${url}/protected?token=<the token>"`);
+  });
+  server.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EADDRINUSE' && err.code !== 'EACCES') throw err;
+    console.error(`Port ${port} is ${err.code === 'EACCES' ? 'not allowed' : 'in use'}: pick another with PORT, e.g. npm run step -- 5 --port ${port + 1}`);
+    process.exit(1);
+  });
+}
+// #endregion

@@ -1,0 +1,99 @@
+// Load the code under test and serve it on a free port.
+//
+// Checkpoint tests run against the reference step by default. STEP_DIR points
+// them at another folder instead (a learner's workspace: npm run check -- 4
+// --dir workspace), and STEP_CODE=previous at the step before each step (to
+// prove each checkpoint means something). Every step test loads its code
+// through here.
+import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, before, describe } from 'node:test';
+import { checkpointName, findStep, rel, stepDir, steps } from '../../tools/steps.ts';
+
+/** The folder whose code is under test for step n. */
+export function codeDir(n: number): string {
+  if (process.env.STEP_DIR) return path.resolve(process.env.STEP_DIR);
+  const step = findStep(n);
+  const previous = steps[steps.indexOf(step) - 1];
+  return process.env.STEP_CODE === 'previous' && previous ? stepDir(previous) : stepDir(step);
+}
+
+/** Step n's checkpoint tests, in one suite named after the step. */
+export function checkpoint(n: number, body: () => void): void {
+  describe(checkpointName(findStep(n)), body);
+}
+
+/** Import a file of step n's code (its entry file unless named). */
+export async function importStep(n: number, file = findStep(n).entry): Promise<Record<string, unknown>> {
+  const full = path.join(codeDir(n), file);
+  if (!existsSync(full)) {
+    throw new Error(`Step ${n} needs ${rel(full)}: the file does not exist yet.`);
+  }
+  return import(pathToFileURL(full).href);
+}
+
+/** Something that answers HTTP: a Koa app, or anything else with a callback(). */
+export interface Listenable {
+  callback(): (req: never, res: never) => void;
+}
+
+export function isListenable(value: unknown): value is Listenable {
+  return typeof (value as Listenable | undefined)?.callback === 'function';
+}
+
+/** The Koa app a step module exports as `name`, or an error saying what is missing. */
+export function exportedApp(module: Record<string, unknown>, n: number, name = 'app'): Listenable {
+  const app = module[name];
+  if (!isListenable(app)) {
+    throw new Error(`Step ${n}'s ${findStep(n).entry} must export its Koa app as \`${name}\` (export const ${name} = new Koa()).`);
+  }
+  return app;
+}
+
+export interface Running {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Listen on port 0 on loopback: the OS picks a free port, so tests never collide. */
+export async function listen(app: Listenable): Promise<Running> {
+  const { createServer } = await import('node:http');
+  const server: Server = createServer(app.callback() as never);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        // fetch keeps connections alive; drop them so close() returns at once.
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Serve what `load` returns for the tests of the enclosing suite or file. */
+export function serve(load: () => Promise<Listenable>): { readonly url: string } {
+  let running: Running | undefined;
+  before(async () => {
+    running = await listen(await load());
+  });
+  after(() => running?.close());
+  return {
+    get url() {
+      if (!running) throw new Error('The app did not start: see the error above.');
+      return running.url;
+    },
+  };
+}
+
+/** Serve step n's exported Koa app. */
+export function serveStep(n: number, name = 'app'): { readonly url: string } {
+  return serve(async () => exportedApp(await importStep(n), n, name));
+}

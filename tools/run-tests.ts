@@ -1,0 +1,96 @@
+// Run test files with node:test through tsx, in a child process, and collect
+// one result per test. npm test, npm run check and the checkpoint proof all
+// run tests through here.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { root } from './steps.ts';
+
+/** One finished test, as tools/reporter.mjs writes it. */
+export interface TestResult {
+  file: string;
+  name: string;
+  /** Names of the enclosing suites, outermost first. */
+  suites: string[];
+  ok: boolean;
+  skipped: boolean;
+  /** First line of the failure (the assertion message), when it failed. */
+  message?: string;
+}
+
+export interface RunOptions {
+  files: string[];
+  /** Extra environment, such as STEP_DIR. */
+  env?: Record<string, string>;
+  /** Also print node's spec report while the tests run. */
+  print?: boolean;
+  concurrency?: number;
+  /**
+   * false: import every file into one process (node runs tests on import).
+   * Much faster for many small runs; results then carry no file name, so each
+   * file should wrap its tests in a suite that names it.
+   */
+  isolate?: boolean;
+}
+
+export interface RunOutcome {
+  code: number;
+  results: TestResult[];
+  passed: number;
+  failed: number;
+  skipped: number;
+  /** What the run printed, for a report when it failed before any test. */
+  output: string;
+}
+
+function childEnv(extra: Record<string, string>, print: boolean): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra, FORCE_COLOR: print && process.stdout.isTTY ? '1' : '0' };
+  // Set inside a test file: it would make the child report to its parent
+  // test runner instead of running as a test run of its own.
+  delete env.NODE_TEST_CONTEXT;
+  return env;
+}
+
+export async function runTests({ files, env = {}, print = false, concurrency = 4, isolate = true }: RunOptions): Promise<RunOutcome> {
+  const scratch = mkdtempSync(path.join(tmpdir(), 'jwt-workshop-tests-'));
+  const jsonl = path.join(scratch, 'results.jsonl');
+  const reporter = pathToFileURL(path.join(root, 'tools', 'reporter.mjs')).href;
+  const args = [
+    '--import', 'tsx',
+    `--test-reporter=${reporter}`, `--test-reporter-destination=${jsonl}`,
+    ...(print ? ['--test-reporter=spec', '--test-reporter-destination=stdout'] : []),
+    ...(isolate
+      ? ['--test', `--test-concurrency=${concurrency}`, ...files]
+      : [path.join(root, 'tools', 'import-all.ts'), ...files]),
+  ];
+  let output = '';
+  const code = await new Promise<number>((resolve, reject) => {
+    const child = spawn(process.execPath, args, {
+      cwd: root,
+      env: childEnv(env, print),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk;
+      if (print) process.stdout.write(chunk);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk;
+      if (print) process.stderr.write(chunk);
+    });
+    child.on('error', reject);
+    child.on('close', (status) => resolve(status ?? 1));
+  });
+  let results: TestResult[] = [];
+  try {
+    results = readFileSync(jsonl, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as TestResult);
+  } catch {
+    // No results file: the run failed before any test; `output` says why.
+  }
+  rmSync(scratch, { recursive: true, force: true });
+  const skipped = results.filter((r) => r.skipped).length;
+  const failed = results.filter((r) => !r.ok).length;
+  return { code, results, passed: results.length - failed - skipped, failed, skipped, output };
+}

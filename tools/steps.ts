@@ -1,0 +1,55 @@
+// The one list of the workshop's steps (steps/steps.json), typed, with the
+// paths every test and tool derives from it. Nothing else scans steps/.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface Step {
+  number: number;
+  slug: string;
+  title: string;
+  /** The file `npx tsx` runs, relative to the step folder. */
+  entry: string;
+  /** One line on what the step adds to the one before it. */
+  adds: string;
+  /** Further servers the step starts beside its entry, each on its own port. */
+  also?: { entry: string; port: number }[];
+}
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const steps: Step[] = JSON.parse(readFileSync(path.join(root, 'steps', 'steps.json'), 'utf8'));
+export const latest: Step = steps[steps.length - 1]!;
+
+/** Step by number; accepts 3, "3" or "03". Throws a message a learner can act on. */
+export function findStep(value: string | number | undefined): Step {
+  const n = typeof value === 'number' ? value : Number.parseInt(String(value ?? ''), 10);
+  const step = steps.find((s) => s.number === n);
+  if (!step) {
+    const known = steps.map((s) => s.number).join(', ');
+    throw new Error(`No step ${JSON.stringify(value ?? '')}: the steps are ${known}.`);
+  }
+  return step;
+}
+
+export function stepDir(step: Step): string {
+  return path.join(root, 'steps', step.slug);
+}
+
+/** Path relative to the repository root with forward slashes, for messages and commands. */
+export function rel(file: string): string {
+  return path.relative(root, file).split(path.sep).join('/');
+}
+
+export function testFile(step: Step): string {
+  return path.join(root, 'test', `${step.slug}.test.ts`);
+}
+
+/** The step's servers: its entry and any `also`, with the port each listens on by default. */
+export function servers(step: Step): { entry: string; port: number }[] {
+  return [{ entry: step.entry, port: 3000 }, ...(step.also ?? [])];
+}
+
+/** The name of a step's checkpoint suite: tools find a step's results by it. */
+export function checkpointName(step: Step): string {
+  return `Step ${step.slug.slice(0, 2)}: ${step.title}`;
+}

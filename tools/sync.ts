@@ -1,0 +1,120 @@
+// npm run sync: write generated parts of the Markdown from their one source.
+//  - A code fence whose info string names a region, ```ts steps/03-token-issue/app.ts#login,
+//    gets the code between `// #region login` and its `// #endregion` in that
+//    file (the whole file without the #name). Slides and READMEs thus show
+//    code the steps really run.
+//  - In README.md, the part between <!-- steps:start --> and <!-- steps:end -->
+//    is the table of steps, made from steps/steps.json.
+// npm run sync -- --check changes nothing and fails when a file is out of date.
+import { existsSync, readFileSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { cli, fail } from './cli.ts';
+import { rel, root, stepDir, steps } from './steps.ts';
+
+/** The lines of `name`'s region in `source`, nested region markers dropped, dedented. */
+export function region(source: string, name: string): string | undefined {
+  const lines = source.split(/\r?\n/);
+  const marker = /^\s*\/\/\s*#(region|endregion)\b\s*(\S*)/;
+  const start = lines.findIndex((line) => marker.exec(line)?.[1] === 'region' && marker.exec(line)?.[2] === name);
+  if (start < 0) return undefined;
+  const body: string[] = [];
+  let depth = 1;
+  for (const line of lines.slice(start + 1)) {
+    const m = marker.exec(line);
+    if (m) {
+      depth += m[1] === 'region' ? 1 : -1;
+      if (depth === 0) break;
+      continue;
+    }
+    body.push(line);
+  }
+  if (depth !== 0) return undefined;
+  while (body.length && body[0]!.trim() === '') body.shift();
+  while (body.length && body.at(-1)!.trim() === '') body.pop();
+  const indent = Math.min(...body.filter((l) => l.trim()).map((l) => l.match(/^ */)![0].length));
+  return body.map((l) => l.slice(Number.isFinite(indent) ? indent : 0)).join('\n');
+}
+
+/** A whole source file as it should appear in Markdown: without its region markers. */
+function wholeFile(source: string): string {
+  return source
+    .split(/\r?\n/)
+    .filter((line) => !/^\s*\/\/\s*#(end)?region\b/.test(line))
+    .join('\n')
+    .trim();
+}
+
+const FENCE = /^(```+)(\w+) ([\w./-]+\.(?:ts|mjs|js|html|css|json))(?:#([\w-]+))?[ \t]*\n[\s\S]*?^\1[ \t]*$/gm;
+
+export function stepsTable(): string {
+  const rows = steps.map(
+    (s) =>
+      `| ${s.number} | [${s.title}](steps/${s.slug}/) | ${s.adds} | \`npm run step ${s.number}\` | \`npm run check ${s.number}\` | [${s.slug}.md](slides/${s.slug}.md) |`,
+  );
+  return ['| # | Step | What it adds | Run it | Check it | Slides |', '|---|---|---|---|---|---|', ...rows].join('\n');
+}
+
+/** The text with every generated part brought up to date, and what could not be. */
+export function syncText(text: string, file: string): { text: string; errors: string[] } {
+  const errors: string[] = [];
+  let out = text.replace(FENCE, (whole, fence: string, lang: string, source: string, name: string | undefined) => {
+    const full = path.join(root, source);
+    if (!existsSync(full)) {
+      errors.push(`${rel(file)}: ${source} does not exist`);
+      return whole;
+    }
+    const code = readFileSync(full, 'utf8');
+    const snippet = name ? region(code, name) : wholeFile(code);
+    if (snippet === undefined) {
+      errors.push(`${rel(file)}: ${source} has no region "${name}" (// #region ${name} ... // #endregion)`);
+      return whole;
+    }
+    return `${fence}${lang} ${source}${name ? `#${name}` : ''}\n${snippet}\n${fence}`;
+  });
+  if (path.basename(file) === 'README.md' && path.dirname(file) === root) {
+    out = out.replace(/<!-- steps:start -->[\s\S]*?<!-- steps:end -->/, () => `<!-- steps:start -->\n${stepsTable()}\n<!-- steps:end -->`);
+  }
+  return { text: out, errors };
+}
+
+/** Every Markdown file that may hold generated parts. */
+export function markdownFiles(): string[] {
+  const files = [path.join(root, 'README.md')];
+  for (const step of steps) files.push(path.join(stepDir(step), 'README.md'));
+  const slides = path.join(root, 'slides');
+  if (existsSync(slides)) {
+    for (const name of readdirSync(slides)) if (name.endsWith('.md')) files.push(path.join(slides, name));
+  }
+  for (const extra of ['bench/README.md']) files.push(path.join(root, extra));
+  return files.filter((f) => existsSync(f));
+}
+
+function isMain(): boolean {
+  try {
+    return realpathSync(process.argv[1] ?? '') === realpathSync(import.meta.filename);
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
+  const usage = `
+Usage: npm run sync                copy step code into slides and READMEs, rebuild the steps table
+       npm run sync -- --check     change nothing; fail if anything is out of date
+Options:
+  --check  report what is out of date instead of writing it`;
+  const { values } = cli(usage, { check: { type: 'boolean' } });
+  const problems: string[] = [];
+  for (const file of markdownFiles()) {
+    const current = readFileSync(file, 'utf8');
+    const { text, errors } = syncText(current, file);
+    problems.push(...errors);
+    if (text === current) continue;
+    if (values.check) problems.push(`${rel(file)} is out of date: run npm run sync`);
+    else {
+      writeFileSync(file, text);
+      console.log(`updated ${rel(file)}`);
+    }
+  }
+  if (problems.length) fail(problems.join('\n'));
+}

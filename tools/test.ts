@@ -1,0 +1,49 @@
+// npm test: the strict typecheck and every test file, listed explicitly
+// (node --test given no files, or a glob the shell did not expand, can pass
+// having run nothing). Fails when any check fails or when no test ran.
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { runTests } from './run-tests.ts';
+import { rel, root, steps, testFile } from './steps.ts';
+
+function typecheck(): Promise<{ ok: boolean; output: string }> {
+  const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  return new Promise((resolve) => {
+    let output = '';
+    const child = spawn(process.execPath, [tsc, '--noEmit', '-p', root], { cwd: root });
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk));
+    child.on('close', (code) => resolve({ ok: code === 0, output }));
+  });
+}
+
+const stepFiles = steps.map(testFile);
+const missing = stepFiles.filter((file) => !existsSync(file));
+if (missing.length > 0) {
+  console.error(`Every step needs its checkpoint tests; missing: ${missing.map(rel).join(', ')}`);
+  process.exit(1);
+}
+const testDir = path.join(root, 'test');
+const otherFiles = readdirSync(testDir)
+  .filter((name) => name.endsWith('.test.ts'))
+  .map((name) => path.join(testDir, name))
+  .filter((file) => !stepFiles.includes(file));
+const files = [...stepFiles, ...otherFiles];
+
+const started = Date.now();
+const [types, tests] = await Promise.all([typecheck(), runTests({ files, print: true })]);
+const seconds = ((Date.now() - started) / 1000).toFixed(1);
+
+console.log('');
+console.log(types.ok ? 'typecheck: tsc --noEmit found no errors' : `typecheck: tsc --noEmit failed\n${types.output}`);
+for (const failure of tests.results.filter((r) => !r.ok)) {
+  console.log(`FAIL ${[...failure.suites, failure.name].join(' > ')}\n     ${failure.message}`);
+}
+if (tests.results.length === 0) {
+  console.log(`No test ran: ${tests.output.trim().split('\n').slice(-5).join('\n')}`);
+}
+console.log(`${files.length} test files, ${seconds} s`);
+console.log(`${tests.passed} passed, ${tests.failed} failed${tests.skipped ? `, ${tests.skipped} skipped` : ''}`);
+const ok = types.ok && tests.code === 0 && tests.failed === 0 && tests.results.length > 0;
+process.exit(ok ? 0 : 1);
