@@ -1,0 +1,119 @@
+// Checkpoint 06: the talk's app, hardened per RFC 7519, 7518, 8725, 6750 and 7617.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import type { KeyObject } from 'node:crypto';
+import path from 'node:path';
+import { before, describe, test } from 'node:test';
+import { bearerRules, loginRules, type Hardened } from './helpers/hardened.ts';
+import { checkpoint, codeDir, exportedApp, importStep, serve } from './helpers/step.ts';
+import { hmacToken } from './helpers/tokens.ts';
+
+// The parts of step 06's app.ts these tests use.
+interface Config {
+  key: KeyObject;
+  issuer: string;
+  audience: string;
+  ttlSeconds: number;
+  now: () => number;
+}
+interface Step06 {
+  loadConfig(env: Record<string, string | undefined>, warn?: (message: string) => void): Config;
+  createApp(config: Config): unknown;
+  checkUser(users: Record<string, string>, name: string, password: string, compare?: (p: string, s: string) => Promise<boolean>): Promise<boolean>;
+}
+
+const SECRET = 'a-test-key-of-32-bytes-or-more-0123456789';
+
+checkpoint(6, () => {
+  let step: Step06;
+  before(async () => {
+    step = (await importStep(6)) as unknown as Step06;
+    assert.equal(typeof step.createApp, 'function', 'app.ts exports createApp(config), so that tests can give it a key and a clock');
+    assert.equal(typeof step.loadConfig, 'function', 'app.ts exports loadConfig(env), which reads JWT_SECRET and TOKEN_TTL_SECONDS');
+  });
+
+  describe('the key', () => {
+    test('a JWT_SECRET under 32 bytes is refused, with how to make one', () => {
+      assert.throws(() => step.loadConfig({ JWT_SECRET: 'indonesia' }), /32[\s\S]*npm run secret/, 'RFC 7518 section 3.2: an HS256 key has at least 256 bits');
+    });
+
+    test('32 bytes of JWT_SECRET become a secret KeyObject, made once', () => {
+      const config = step.loadConfig({ JWT_SECRET: SECRET });
+      assert.equal(config.key.type, 'secret', 'createSecretKey(Buffer.from(JWT_SECRET)), not the string itself');
+      assert.equal(config.key.export().toString(), SECRET);
+    });
+
+    test('without JWT_SECRET a random key is made, with a warning', () => {
+      const warnings: string[] = [];
+      const a = step.loadConfig({}, (m) => warnings.push(m));
+      const b = step.loadConfig({}, () => {});
+      assert.notDeepEqual(a.key.export(), b.key.export(), 'Each start makes a new random key');
+      assert.ok(a.key.export().length >= 32);
+      assert.match(warnings.join('\n'), /restart/, 'Warn that tokens will not survive a restart');
+    });
+
+    test('TOKEN_TTL_SECONDS sets the lifetime; the default is the talk\'s 40 s', () => {
+      assert.equal(step.loadConfig({ JWT_SECRET: SECRET }).ttlSeconds, 40);
+      assert.equal(step.loadConfig({ JWT_SECRET: SECRET, TOKEN_TTL_SECONDS: '300' }).ttlSeconds, 300);
+      assert.throws(() => step.loadConfig({ JWT_SECRET: SECRET, TOKEN_TTL_SECONDS: 'forever' }));
+    });
+
+    test('run with a short JWT_SECRET, the server exits before listening, in one line', () => {
+      const app = path.join(codeDir(6), 'app.ts');
+      const run = spawnSync(process.execPath, ['--import', 'tsx', app], {
+        env: { ...process.env, JWT_SECRET: 'indonesia', PORT: '0' },
+        encoding: 'utf8',
+        timeout: 10_000,
+      });
+      assert.equal(run.status, 1, `Exit with status 1: ${run.stdout}${run.stderr}`);
+      assert.equal(run.stderr.trim().split('\n').length, 1, `One line, no stack trace: ${run.stderr}`);
+      assert.doesNotMatch(run.stdout, /listening/, 'Nothing listens with a weak key');
+    });
+  });
+
+  describe('passwords', () => {
+    test('an unknown user costs one password hash, like a wrong password', async () => {
+      const compared: string[] = [];
+      const compare = async (_password: string, stored: string) => {
+        compared.push(stored);
+        return false;
+      };
+      const users = { alice: 'scrypt$stored-hash-of-alice' };
+      assert.equal(await step.checkUser(users, 'mallory', 'pyconid', compare), false);
+      assert.equal(await step.checkUser(users, 'alice', 'wrong', compare), false);
+      assert.equal(compared.length, 2, 'Both a wrong user and a wrong password must run the hash once: timing then tells nothing');
+      assert.notEqual(compared[0], compared[1], 'The unknown user is checked against a dummy hash');
+    });
+
+    test('a name from Object.prototype is not a user', async () => {
+      assert.equal(await step.checkUser({}, '__proto__', 'x', async () => true), false);
+      assert.equal(await step.checkUser({}, 'constructor', 'x', async () => true), false);
+    });
+  });
+
+  const h: Hardened = {
+    get loginUrl() {
+      return server.url;
+    },
+    get apiUrl() {
+      return server.url;
+    },
+    alg: 'HS256',
+    issuer: '',
+    audience: '',
+    ttl: 40,
+    realm: 'jwt-koa-workshop',
+    clock: { now: 1_800_000_000 },
+    sign: (header, claims) => hmacToken(header, claims, SECRET),
+  };
+  const server = serve(async () => {
+    const config = step.loadConfig({ JWT_SECRET: SECRET });
+    config.now = () => h.clock.now;
+    h.issuer = config.issuer;
+    h.audience = config.audience;
+    return exportedApp({ app: step.createApp(config) }, 6);
+  });
+
+  describe('GET /login', () => loginRules(h));
+  describe('GET /protected', () => bearerRules(h));
+});
