@@ -1,9 +1,8 @@
 // npm run step <n>: run a step's server (or script) in watch mode.
 // npm start: list the steps, then run the latest one.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { cli, bold, dim, fail } from './cli.ts';
+import { launchStep } from './launch.ts';
 import { findStep, latest, rel, servers, stepDir, steps, type Step } from './steps.ts';
 
 const usage = `
@@ -27,17 +26,10 @@ export function stepList(): string {
 }
 
 function run(step: Step, watch: boolean): void {
-  const tsx = createRequire(import.meta.url).resolve('tsx/cli');
-  const basePort = values.port ?? process.env.PORT;
-  const children: ChildProcess[] = servers(step).map(({ entry, port }, i) => {
-    // --port moves the first server; the others keep their distance from it.
-    const chosen = basePort === undefined ? port : Number(basePort) + i;
-    const file = path.join(stepDir(step), entry);
-    return spawn(process.execPath, [tsx, ...(watch ? ['watch', '--clear-screen=false'] : []), file], {
-      stdio: 'inherit',
-      env: { ...process.env, PORT: String(chosen) },
-    });
-  });
+  const base = values.port ?? process.env.PORT;
+  // --port moves the first server; any others keep their distance from it.
+  const ports = base === undefined ? undefined : servers(step).map((_, i) => Number(base) + i);
+  const { children } = launchStep(step, { ports, watch });
   let exiting = false;
   for (const child of children) {
     child.on('exit', (code) => {

