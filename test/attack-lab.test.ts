@@ -21,7 +21,7 @@ const verdict = (report: Report, name: string) => {
   return row.verdict;
 };
 
-describe('the attack lab', () => {
+describe('the attack lab', { concurrency: 1 }, () => {
   test('has at least 30 attacks, and the talk\'s secret in its list', () => {
     assert.ok(attackCount >= 30, `${attackCount} attacks`);
     assert.ok(loadSecrets().includes('indonesia'), 'The talk\'s own secret was on its slides: the list has it');

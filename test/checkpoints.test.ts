@@ -6,7 +6,7 @@ import { before, describe, test } from 'node:test';
 import { runTests, type RunOutcome } from '../tools/run-tests.ts';
 import { checkpointName, steps, testFile } from '../tools/steps.ts';
 
-describe("each step's checkpoint fails on the step before it", () => {
+describe("each step's checkpoint fails on the step before it", { concurrency: 1 }, () => {
   // One process runs every checkpoint, each against the step before its own.
   let run: RunOutcome;
   before(async () => {

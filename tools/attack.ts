@@ -90,10 +90,10 @@ async function main(): Promise<void> {
     }
     process.exitCode = report.succeeded > 0 ? 1 : 0;
   } catch (err) {
+    stop(); // fail() exits at once: no finally runs after it
     fail((err as Error).message);
-  } finally {
-    stop();
   }
+  stop();
 }
 
 await main();

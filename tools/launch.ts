@@ -28,6 +28,8 @@ export function freePort(): Promise<number> {
 }
 
 export interface LaunchOptions {
+  /** The folder to run the step's files from (a workspace), instead of the step's own. */
+  dir?: string;
   /** Ports, one per server; the step's defaults where not given. */
   ports?: number[];
   env?: Record<string, string>;
@@ -47,7 +49,7 @@ export function launchStep(step: Step, options: LaunchOptions = {}): Launched {
   // A resource server finds the login service's public keys here (step 07).
   const env = { ...process.env, JWKS_URL: `${urls[0]}/.well-known/jwks.json`, ...options.env };
   const children = list.map(({ entry }, i) => {
-    const args = [...(options.nodeArgs ?? []), tsx, ...(options.watch ? ['watch', '--clear-screen=false'] : []), path.join(stepDir(step), entry)];
+    const args = [...(options.nodeArgs ?? []), tsx, ...(options.watch ? ['watch', '--clear-screen=false'] : []), path.join(options.dir ?? stepDir(step), entry)];
     const [command, ...prefix] = [...(options.prefix ?? []), process.execPath];
     return spawn(command!, [...prefix, ...args], { stdio: options.stdio ?? 'inherit', env: { ...env, PORT: String(ports[i]) } });
   });
@@ -74,4 +76,24 @@ export function launchStep(step: Step, options: LaunchOptions = {}): Launched {
       for (const child of children) if (child.exitCode === null) child.kill();
     },
   };
+}
+
+/** Keep the servers in the foreground: when one exits, stop the rest and exit as it did. */
+export function foreground(launched: Launched): void {
+  let exiting = false;
+  for (const child of launched.children) {
+    child.on('exit', (code) => {
+      if (exiting) return;
+      exiting = true;
+      launched.stop();
+      process.exitCode = code ?? 0;
+    });
+  }
+  // Ctrl-C reaches the children too; wait for them rather than die first.
+  process.on('SIGINT', () => {});
+}
+
+/** Ports for a step's servers from --port or PORT: the first there, the others after it. */
+export function portsFrom(step: Step, base: string | undefined): number[] | undefined {
+  return base === undefined ? undefined : servers(step).map((_, i) => Number(base) + i);
 }

@@ -8,6 +8,9 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { root } from './steps.ts';
 
+/** The suite that holds every file of a run with isolate: false; left out of results. */
+export const ALL_FILES = 'all test files';
+
 /** One finished test, as tools/reporter.mjs writes it. */
 export interface TestResult {
   file: string;
@@ -85,7 +88,11 @@ export async function runTests({ files, env = {}, print = false, concurrency = 4
   });
   let results: TestResult[] = [];
   try {
-    results = readFileSync(jsonl, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as TestResult);
+    results = readFileSync(jsonl, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as TestResult)
+      .map((r) => (r.suites[0] === ALL_FILES ? { ...r, suites: r.suites.slice(1) } : r));
   } catch {
     // No results file: the run failed before any test; `output` says why.
   }

@@ -2,8 +2,8 @@
 // npm start: list the steps, then run the latest one.
 import path from 'node:path';
 import { cli, bold, dim, fail } from './cli.ts';
-import { launchStep } from './launch.ts';
-import { findStep, latest, rel, servers, stepDir, steps, type Step } from './steps.ts';
+import { foreground, launchStep, portsFrom } from './launch.ts';
+import { findStep, latest, rel, stepDir, steps, type Step } from './steps.ts';
 
 const usage = `
 Usage: npm run step <n>                 run step n in watch mode (restarts on save)
@@ -26,21 +26,7 @@ export function stepList(): string {
 }
 
 function run(step: Step, watch: boolean): void {
-  const base = values.port ?? process.env.PORT;
-  // --port moves the first server; any others keep their distance from it.
-  const ports = base === undefined ? undefined : servers(step).map((_, i) => Number(base) + i);
-  const { children } = launchStep(step, { ports, watch });
-  let exiting = false;
-  for (const child of children) {
-    child.on('exit', (code) => {
-      if (exiting) return;
-      exiting = true;
-      for (const other of children) if (other !== child) other.kill();
-      process.exitCode = code ?? 0;
-    });
-  }
-  // Ctrl-C reaches the children too; wait for them rather than die first.
-  process.on('SIGINT', () => {});
+  foreground(launchStep(step, { ports: portsFrom(step, values.port ?? process.env.PORT), watch }));
 }
 
 if (values.list) {

@@ -35,6 +35,7 @@ const MIN_KEY_BYTES = 32;
 export class ConfigError extends Error {}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (message: string) => void = console.warn): Config {
+  // #region key
   let secret: Buffer;
   if (env.JWT_SECRET === undefined || env.JWT_SECRET === '') {
     secret = randomBytes(MIN_KEY_BYTES);
@@ -47,6 +48,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (message:
       );
     }
   }
+  // #endregion
   const ttl = Number(env.TOKEN_TTL_SECONDS ?? 40);
   if (!Number.isSafeInteger(ttl) || ttl <= 0) {
     throw new ConfigError(`TOKEN_TTL_SECONDS must be a whole number of seconds above 0, not ${JSON.stringify(env.TOKEN_TTL_SECONDS)}.`);
@@ -67,12 +69,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (message:
 // #endregion
 
 // #region users
+// #region stored-users
 // The demo account alice / pyconid, stored as a salted scrypt hash, never as
 // the password itself. N=16384 is Node's default; OWASP's password storage
 // cheat sheet asks for N=2^17 in production.
 const DEMO_USERS: Record<string, string> = {
   alice: 'scrypt$16384$8$1$fLyh3zoFhgIvNe6yHtk1Lg$r-lvpKYe5l8dZ9ozrh74CwW-ms8aE8P2Zv054KyHm6o',
 };
+// #endregion
 
 const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen: number, options: object) => Promise<Buffer>;
 
@@ -92,6 +96,7 @@ async function passwordMatches(password: string, stored: string): Promise<boolea
   return timingSafeEqual(actual, expected);
 }
 
+// #region check-user
 export async function checkUser(
   users: Record<string, string>,
   name: string,
@@ -102,9 +107,9 @@ export async function checkUser(
   const matches = await compare(password, stored ?? DUMMY_HASH);
   return matches && stored !== undefined;
 }
+// #endregion
 
 // RFC 7617 section 2: no control characters in the user-id or password.
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const MAX_USER_NAME = 64;
 const MAX_PASSWORD = 1024;
@@ -130,6 +135,7 @@ export class AuthError extends Error {
   }
 }
 
+// #region bearer-errors
 // RFC 6750 section 3: no token -> 401 with a bare challenge; a bad token ->
 // 401 invalid_token; a malformed request -> 400 invalid_request. The
 // description must not hold `"` or `\` (section 3, error_description).
@@ -139,6 +145,7 @@ function bearerError(status: 400 | 401, error: 'invalid_token' | 'invalid_reques
 
 const missingToken = () =>
   new AuthError(401, `Bearer realm="${REALM}"`, 'unauthorized', 'This resource needs a token: send Authorization: Bearer <token>.');
+// #endregion
 
 const badCredentials = () =>
   // RFC 7617 section 2.1: say the server decodes credentials as UTF-8.
@@ -201,6 +208,7 @@ export function verifyToken(token: string, config: Config): Claims {
   if (token.length > config.maxTokenLength) throw invalid('The token is too long.');
   if (token.split('.').length !== 3) throw invalid('The token is not a signed JWT (three parts).');
 
+  // #region header-check
   // RFC 8725 sections 3.1 and 3.10, RFC 7515 section 4.1.11: the header may
   // only say HS256 and JWT. A jwk, jku, x5u or kid would let the token pick
   // its own key; crit would ask for extensions this server does not know.
@@ -210,8 +218,10 @@ export function verifyToken(token: string, config: Config): Claims {
   if (header.alg !== 'HS256' || header.typ !== 'JWT' || extra.length > 0) {
     throw invalid('The token header may only hold alg HS256 and typ JWT.');
   }
+  // #endregion
 
   const now = config.now();
+  // #region jwt-verify
   let payload: unknown;
   try {
     payload = jwt.verify(token, config.key, {
@@ -231,7 +241,9 @@ export function verifyToken(token: string, config: Config): Claims {
     if (name === 'JsonWebTokenError' && /issuer|audience/.test((err as Error).message)) throw invalid('The token is for another issuer or audience.');
     throw invalid('The token is malformed.');
   }
+  // #endregion
 
+  // #region claims-check
   // RFC 7519 section 7.2 step 10: the claims must be a JSON object.
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) throw invalid('The token claims are not a JSON object.');
   const claims = payload as Record<string, unknown>;
@@ -241,6 +253,7 @@ export function verifyToken(token: string, config: Config): Claims {
   if (typeof claims.sub !== 'string' || claims.sub === '') throw invalid('The token needs a sub claim.');
   if (claims.iat > now + config.clockToleranceSeconds) throw invalid('The token was issued in the future.');
   if (claims.exp - claims.iat > config.ttlSeconds) throw invalid('The token lives longer than this server issues tokens for.');
+  // #endregion
   return claims as unknown as Claims;
 }
 // #endregion
@@ -255,11 +268,14 @@ export function createApp(config: Config): Koa {
     ctx.body = { message: 'Anyone can view this.' };
   });
 
+  // #region protected-route
   router.get('/protected', (ctx) => {
     const claims = verifyToken(bearerToken(ctx), config);
     ctx.body = { message: 'Only available to people with valid tokens.', user: claims.sub };
   });
+  // #endregion
 
+  // #region login-route
   router.get('/login', async (ctx) => {
     const credentials = auth.parse(ctx.get('Authorization'));
     if (!credentials || !acceptableCredentials(credentials.name, credentials.pass)) throw badCredentials();
@@ -279,6 +295,7 @@ export function createApp(config: Config): Koa {
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { token, token_type: 'Bearer', expires_in: config.ttlSeconds };
   });
+  // #endregion
 
   app.use(router.routes());
   app.use(router.allowedMethods());

@@ -21,9 +21,12 @@ export function codeDir(n: number): string {
   return process.env.STEP_CODE === 'previous' && previous ? stepDir(previous) : stepDir(step);
 }
 
-/** Step n's checkpoint tests, in one suite named after the step. */
+/**
+ * Step n's checkpoint tests, in one suite named after the step. They run one
+ * at a time (a test may move the step's clock); suites run side by side.
+ */
 export function checkpoint(n: number, body: () => void): void {
-  describe(checkpointName(findStep(n)), body);
+  describe(checkpointName(findStep(n)), { concurrency: 1 }, body);
 }
 
 /** Import a file of step n's code (its entry file unless named). */

@@ -1,0 +1,97 @@
+// The learner tooling: workspace, check --dir, diff, doctor and decode.
+import assert from 'node:assert/strict';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import jwt from 'jsonwebtoken';
+import { checkpoints } from '../tools/check.ts';
+import { explain, relative } from '../tools/decode.ts';
+import { diffDirs, unifiedDiff } from '../tools/diff.ts';
+import { checkInstall, checkNode, checkPort } from '../tools/doctor.ts';
+import { findStep, root, stepDir } from '../tools/steps.ts';
+import { changedFiles, overwriteConcern, startFrom, workspaceStep } from '../tools/workspace.ts';
+import { unsigned } from './helpers/tokens.ts';
+
+// Inside the repository, like workspace/: code there finds the installed packages.
+mkdirSync(path.join(root, '.scratch'), { recursive: true });
+const scratch = mkdtempSync(path.join(root, '.scratch', 'tools-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+describe('learner tooling', { concurrency: true }, () => {
+  test('start-from copies a step, remembers it, and notices the learner\'s changes', () => {
+    const dir = path.join(scratch, 'start');
+    const files = startFrom(findStep(4), dir);
+    assert.deepEqual(files, ['app.ts', 'token-required.ts'], 'The workspace holds every file of step 4');
+    assert.equal(workspaceStep(dir)?.number, 4, 'The workspace knows which step it came from (npm run dev runs that)');
+    assert.deepEqual(changedFiles(dir), [], 'A fresh copy has no changes of the learner');
+    appendFileSync(path.join(dir, 'app.ts'), '\n// mine\n');
+    assert.deepEqual(changedFiles(dir), ['app.ts'], 'An edited file counts as a change to protect');
+  });
+
+  test('start-from asks before it overwrites the learner\'s changes, and only then', () => {
+    const dir = path.join(scratch, 'guarded');
+    startFrom(findStep(2), dir);
+    assert.equal(overwriteConcern(dir), undefined, 'A workspace as copied can be replaced without asking');
+    appendFileSync(path.join(dir, 'app.ts'), '\n// mine\n');
+    assert.match(overwriteConcern(dir) ?? '', /changes of yours \(app\.ts\)/, 'An edited workspace is not overwritten unasked (or without --force)');
+  });
+
+  test('check --dir fails on an incomplete workspace and passes on a correct one', async () => {
+    const incomplete = path.join(scratch, 'incomplete');
+    startFrom(findStep(3), incomplete); // step 3's code: no tokenRequired yet
+    const correct = path.join(scratch, 'correct');
+    startFrom(findStep(4), correct);
+    const [behind] = await checkpoints([findStep(4)], incomplete);
+    assert.ok(behind!.failed > 0, 'Step 3\'s code does not pass step 4\'s checkpoint');
+    assert.ok(behind!.results.some((r) => !r.ok && /403/.test(r.message ?? '')), 'The failures say what is expected, in the test\'s own words');
+    const [done] = await checkpoints([findStep(4)], correct);
+    assert.equal(done!.failed, 0, `A copy of step 4 passes: ${done!.results.filter((r) => !r.ok).map((r) => r.message).join('; ')}`);
+    assert.ok(done!.passed > 10);
+  });
+
+  test('diff shows what a step adds, code only, as a unified diff', () => {
+    const diff = diffDirs(stepDir(findStep(3)), stepDir(findStep(4)), ['a', 'b']);
+    assert.match(diff, /^\+import \{ tokenRequired \} from '\.\/token-required\.ts';$/m, 'The new import is an added line');
+    assert.match(diff, /^--- \/dev\/null\n\+\+\+ b\/token-required\.ts$/m, 'A new file is diffed against /dev/null');
+    assert.doesNotMatch(diff, /\.test\.ts|package-lock/, 'Tests and lockfiles are left out');
+    assert.equal(unifiedDiff('a\nb\n', 'a\nb\n', 'x', 'y'), '', 'No difference, no output');
+    assert.equal(unifiedDiff('a\nb\nc\n', 'a\nB\nc\n', 'x', 'y'), '--- x\n+++ y\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n');
+  });
+
+  test('doctor: Node version, installed packages, busy port, each with a fix', async () => {
+    assert.equal(checkNode('v20.11.0', '>=20.11').ok, true);
+    assert.equal(checkNode('v22.1.0', '>=20.11').ok, true);
+    const old = checkNode('v18.19.0', '>=20.11');
+    assert.equal(old.ok, false);
+    assert.match(old.fix ?? '', /nvm install 20/);
+    assert.deepEqual(checkInstall().map((f) => f.ok), [true], 'This checkout is installed as its lockfile says');
+    assert.equal(checkInstall(scratch)[0]!.fix, 'Run npm install.');
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, resolve));
+    const port = (busy.address() as { port: number }).port;
+    const finding = await checkPort(port);
+    busy.close();
+    assert.equal(finding.ok, false);
+    assert.match(finding.fix ?? '', /--port/);
+  });
+
+  test('decode explains claims against a given clock, and warns', () => {
+    const now = 1_800_000_000;
+    const token = jwt.sign({ sub: 'alice', iat: now - 60, exp: now - 30 }, 'k', { algorithm: 'HS256' });
+    const report = explain(token, { now, secret: 'k' });
+    assert.equal(report.valid, true, 'The right secret verifies the signature, expiry aside');
+    assert.ok(report.lines.some((l) => /exp.*2027-01-15T07:59:30\.000Z \(30 s ago\)/.test(l)), 'exp shows as a date and "30 s ago"');
+    assert.deepEqual(report.warnings, ['Expired 30 s ago.']);
+    const wrong = explain(token, { now, secret: 'not-k' });
+    assert.equal(wrong.valid, false);
+    assert.match(wrong.reason ?? '', /signature does not match/);
+    const none = explain(unsigned({ sub: 'x' }), { now });
+    assert.ok(none.warnings.some((w) => /"alg": "none"/.test(w)));
+    assert.ok(none.warnings.some((w) => /No exp/.test(w)));
+    assert.equal(relative(now + 12, now), 'in 12 s');
+    assert.equal(relative(now - 180, now), '3 min ago');
+    assert.throws(() => explain('abc'), /three parts/);
+    assert.throws(() => explain('a.b.c'), /not base64url|JSON/);
+  });
+});

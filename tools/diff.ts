@@ -1,0 +1,118 @@
+// npm run diff <n>: what step n adds to the step before it.
+// npm run diff -- <n> --dir workspace: what your workspace still lacks against step n.
+// A unified diff of the code (tests, lockfiles and Markdown left out), coloured.
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import path from 'node:path';
+import { cli, cyan, dim, fail, green, red } from './cli.ts';
+import { findStep, rel, stepDir, steps, type Step } from './steps.ts';
+import { listFiles } from './workspace.ts';
+
+type Op = { kind: ' ' | '-' | '+'; line: string };
+
+/** The edit script from a to b, by longest common subsequence: small files, so O(n*m) is fine. */
+export function lineDiff(a: string[], b: string[]): Op[] {
+  const n = a.length;
+  const m = b.length;
+  const lcs = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
+  for (let i = n - 1; i >= 0; i--) {
+    for (let j = m - 1; j >= 0; j--) lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+  }
+  const ops: Op[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < n || j < m) {
+    if (i < n && j < m && a[i] === b[j]) {
+      ops.push({ kind: ' ', line: a[i]! });
+      i++;
+      j++;
+    } else if (i < n && (j === m || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) ops.push({ kind: '-', line: a[i++]! });
+    else ops.push({ kind: '+', line: b[j++]! });
+  }
+  return ops;
+}
+
+/** A unified diff (as git and patch read it) with `context` lines around each change. */
+export function unifiedDiff(before: string, after: string, from: string, to: string, context = 3): string {
+  const split = (text: string) => (text === '' ? [] : text.replace(/\r\n/g, '\n').replace(/\n$/, '').split('\n'));
+  const ops = lineDiff(split(before), split(after));
+  const changes = ops.map((op, k) => (op.kind === ' ' ? -1 : k)).filter((k) => k >= 0);
+  if (changes.length === 0) return '';
+  const out = [`--- ${from}`, `+++ ${to}`];
+  let k = 0;
+  while (k < changes.length) {
+    let start = Math.max(0, changes[k]! - context);
+    let end = Math.min(ops.length, changes[k]! + context + 1);
+    while (k + 1 < changes.length && changes[k + 1]! - context <= end) end = Math.min(ops.length, changes[++k]! + context + 1);
+    k++;
+    const lineA = ops.slice(0, start).filter((o) => o.kind !== '+').length;
+    const lineB = ops.slice(0, start).filter((o) => o.kind !== '-').length;
+    const hunk = ops.slice(start, end);
+    const countA = hunk.filter((o) => o.kind !== '+').length;
+    const countB = hunk.filter((o) => o.kind !== '-').length;
+    out.push(`@@ -${countA ? lineA + 1 : lineA},${countA} +${countB ? lineB + 1 : lineB},${countB} @@`);
+    for (const op of hunk) out.push(`${op.kind}${op.line}`);
+    start = end;
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** Code files only: what a learner writes. */
+const isCode = (file: string) => /\.(ts|mjs|js|html|css|json)$/.test(file) && !/\.test\.ts$/.test(file) && !/(^|\/)package-lock\.json$/.test(file) && !file.startsWith('.');
+
+/** The diff that turns folder `from` into folder `to`. */
+export function diffDirs(from: string, to: string, labels: [string, string]): string {
+  const files = [...new Set([...listFiles(from), ...listFiles(to)])].filter(isCode).sort();
+  const read = (dir: string, file: string) => (existsSync(path.join(dir, file)) ? readFileSync(path.join(dir, file), 'utf8') : undefined);
+  return files
+    .map((file) => {
+      const [before, after] = [read(from, file), read(to, file)];
+      // A file that is added or deleted is compared with /dev/null, as git does.
+      const [a, b] = [before === undefined ? '/dev/null' : `${labels[0]}/${file}`, after === undefined ? '/dev/null' : `${labels[1]}/${file}`];
+      return unifiedDiff(before ?? '', after ?? '', a, b);
+    })
+    .join('');
+}
+
+export function colour(diff: string): string {
+  return diff
+    .split('\n')
+    .map((line) => (line.startsWith('+++') || line.startsWith('---') ? dim(line) : line.startsWith('@@') ? cyan(line) : line.startsWith('+') ? green(line) : line.startsWith('-') ? red(line) : line))
+    .join('\n');
+}
+
+function isMain(): boolean {
+  try {
+    return realpathSync(process.argv[1] ?? '') === realpathSync(import.meta.filename);
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
+  const usage = `
+Usage: npm run diff <n>                      what step n adds to step n-1
+       npm run diff -- <n> --dir workspace   what your workspace still lacks against step n
+Options:
+  --dir <folder>  compare this folder with step n instead of step n-1`;
+  const { values, positionals } = cli(usage, { dir: { type: 'string' } });
+  let step: Step;
+  try {
+    step = findStep(positionals[0]);
+  } catch (err) {
+    fail(`${(err as Error).message}\n${usage.trim()}`);
+  }
+  let from: string;
+  let label: string;
+  if (values.dir !== undefined) {
+    from = path.resolve(values.dir);
+    label = rel(from) || '.';
+  } else {
+    const previous = steps[steps.indexOf(step) - 1];
+    if (!previous) fail(`Step ${step.number} is the first: there is nothing before it to compare with.`);
+    from = stepDir(previous);
+    label = rel(from);
+  }
+  const diff = diffDirs(from, stepDir(step), [label, rel(stepDir(step))]);
+  if (diff === '') console.log(green(`${label} already has all of step ${step.number}'s code.`));
+  else process.stdout.write(`${colour(diff)}\n`);
+}
