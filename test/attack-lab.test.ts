@@ -1,6 +1,7 @@
 // The attack lab can fail: it reports a broken app as broken, the talk's app
 // truthfully, and the hardened step as clean.
 import assert from 'node:assert/strict';
+import type { KeyObject } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { attack, attackCount, crack, loadSecrets, type Report } from '../tools/attack/lab.ts';
 import { exportedApp, importStep, listen, type Listenable } from './helpers/step.ts';
@@ -14,6 +15,9 @@ async function attackApp(app: Listenable, secret?: string): Promise<Report> {
     await running.close();
   }
 }
+
+const through = (report: Report) => report.outcomes.filter((o) => o.verdict === 'VULNERABLE' || o.verdict === 'CRASH');
+const skipped = (report: Report) => report.outcomes.filter((o) => o.verdict === 'n/a').map((o) => o.attack);
 
 const verdict = (report: Report, name: string) => {
   const row = report.outcomes.find((o) => o.attack === name);
@@ -57,9 +61,25 @@ describe('the attack lab', { concurrency: 1 }, () => {
     const secret = 'attack-lab-test-secret-of-at-least-32-bytes';
     const step = (await importStep(6)) as { loadConfig(env: object): unknown; createApp(config: unknown): Listenable };
     const report = await attackApp(step.createApp(step.loadConfig({ JWT_SECRET: secret })), secret);
-    const through = report.outcomes.filter((o) => o.verdict === 'VULNERABLE' || o.verdict === 'CRASH');
-    assert.deepEqual(through, [], 'Step 06 must refuse every attack, and never answer 500');
-    const skipped = report.outcomes.filter((o) => o.verdict === 'n/a').map((o) => o.attack);
-    assert.deepEqual(skipped, ['forged with the cracked secret'], 'Knowing the key, the lab runs every claim check');
+    assert.deepEqual(through(report), [], 'Step 06 must refuse every attack, and never answer 500');
+    assert.deepEqual(skipped(report), ['forged with the cracked secret'], 'Knowing the key, the lab runs every claim check');
+  });
+
+  test('finds nothing in step 07\'s API, even holding the login service\'s private key', async () => {
+    const keys = (await importStep(7, 'keys.ts')) as { KeyRing: new (k: unknown[]) => { signingKey(): { kid: string; privateKey?: never; key: KeyObject } }; newKey(now: number): unknown };
+    const authStep = (await importStep(7, 'auth-server.ts')) as { loadAuthConfig(env: object): object; createAuthApp(config: object): Listenable };
+    const apiStep = (await importStep(7, 'api-server.ts')) as { loadApiConfig(env: object): object; createApiApp(config: object): Listenable };
+    const ring = new keys.KeyRing([keys.newKey(Math.floor(Date.now() / 1000))]);
+    const authRunning = await listen(authStep.createAuthApp({ ...authStep.loadAuthConfig({}), keys: () => ring }));
+    const apiRunning = await listen(apiStep.createApiApp(apiStep.loadApiConfig({ JWKS_URL: `${authRunning.url}/.well-known/jwks.json` })));
+    try {
+      const { kid, key } = ring.signingKey();
+      const report = await attack({ apiUrl: apiRunning.url, loginUrl: authRunning.url, signer: { kid, privateKey: key } });
+      assert.deepEqual(through(report), [], 'Step 07 must refuse every attack, and never answer 500');
+      assert.deepEqual(skipped(report), ['HS384, same key', 'HS512, same key', 'forged with the cracked secret'], 'Only the HMAC-specific attacks do not apply');
+    } finally {
+      await apiRunning.close();
+      await authRunning.close();
+    }
   });
 });

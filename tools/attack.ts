@@ -1,6 +1,9 @@
 // npm run attack <n>: start step n on a free port and fire the attack lab at it.
 // npm run attack -- --url http://host:port: attack an app that is already running.
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, randomBytes, type JsonWebKey } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { attack, attackCount, type Outcome, type Report, type Target } from './attack/lab.ts';
 import { bold, cli, dim, fail, green, red, yellow } from './cli.ts';
 import { freePort, launchStep } from './launch.ts';
@@ -48,6 +51,14 @@ function summary(report: Report, name: string): string {
   return through === 0 ? green(line) : red(line);
 }
 
+/** The newest private key of a key file (step 07's format), if the step wrote one. */
+function readSigner(file: string): Target['signer'] {
+  if (!existsSync(file)) return undefined;
+  const { keys } = JSON.parse(readFileSync(file, 'utf8')) as { keys: { kid: string; privateJwk: JsonWebKey }[] };
+  const newest = keys.at(-1);
+  return newest && { kid: newest.kid, privateKey: createPrivateKey({ key: newest.privateJwk, format: 'jwk' }) };
+}
+
 async function main(): Promise<void> {
   let target: Target;
   let stop = () => {};
@@ -64,19 +75,26 @@ async function main(): Promise<void> {
     }
     // The lab picks the key for steps that read JWT_SECRET, and signs with it
     // as an insider would, to test each claim rule on its own.
+    // A step that signs with a key pair keeps it in KEYS_FILE: the lab reads
+    // the private key from there, for the same insider tests.
     const secret = randomBytes(32).toString('base64url');
+    const scratch = mkdtempSync(path.join(tmpdir(), 'jwt-attack-'));
+    const keysFile = path.join(scratch, 'keys.json');
     const ports = await Promise.all(servers(step).map(() => freePort()));
-    const launched = launchStep(step, { ports, env: { JWT_SECRET: secret }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const launched = launchStep(step, { ports, env: { JWT_SECRET: secret, KEYS_FILE: keysFile }, stdio: ['ignore', 'ignore', 'pipe'] });
     let errors = '';
     for (const child of launched.children) child.stderr?.on('data', (chunk: Buffer) => (errors += chunk));
-    stop = () => launched.stop();
+    stop = () => {
+      launched.stop();
+      rmSync(scratch, { recursive: true, force: true });
+    };
     try {
       await launched.ready();
     } catch (err) {
       stop();
       fail(`${(err as Error).message}\n${errors}`);
     }
-    target = { apiUrl: launched.urls.at(-1)!, loginUrl: launched.urls[0], user: values.user, password: values.password, token: values.token, secret: values.secret ?? secret };
+    target = { apiUrl: launched.urls.at(-1)!, loginUrl: launched.urls[0], user: values.user, password: values.password, token: values.token, secret: values.secret ?? secret, signer: readSigner(keysFile) };
     name = `step ${step.number} (${step.title})`;
   }
   try {

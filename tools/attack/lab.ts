@@ -20,6 +20,8 @@ export interface Target {
    * lab sign tokens that break one claim rule at a time, as an insider could.
    */
   secret?: string;
+  /** Or the ES256 signing key and its kid, for an app that signs with a key pair. */
+  signer?: { kid: string; privateKey: KeyObject };
 }
 
 export type Verdict = 'held' | 'VULNERABLE' | 'CRASH' | 'n/a';
@@ -108,6 +110,8 @@ interface Attack {
   tries: string;
   /** Needs a signing key (cracked, or given): n/a without one. */
   needsKey?: boolean;
+  /** Needs an HMAC secret in particular. */
+  needsSecret?: boolean;
   /** The token to send, or a whole request of its own. */
   run(kit: Kit): Promise<Sent> | Sent | string;
 }
@@ -118,8 +122,9 @@ interface Kit {
   payload: Record<string, unknown>;
   /** Claims like the valid token's, with fresh times. */
   claims(overrides?: Record<string, unknown>): Record<string, unknown>;
-  key?: string;
-  /** The key signed with HMAC using the valid token's algorithm family. */
+  /** A key the lab can sign with (cracked, given, or the app's own key pair). */
+  key?: string | { kid: string; privateKey: KeyObject };
+  /** Sign as the app would (HS256 with the secret, or ES256 with the key pair), header fields overridden. */
   signed(payload: unknown, header?: Record<string, unknown>): string;
   attacker: { privateKey: KeyObject; jwk: Record<string, unknown>; publicPem: string; site: string; hits: string[] };
   serverPublicPem?: string;
@@ -190,8 +195,8 @@ const ATTACKS: Attack[] = [
     tries: 'the valid token as ?access_token= (leaks to logs, RFC 6750 section 5.3)',
     run: (k) => k.sendRaw({}, `?access_token=${k.token}&token=${k.token}`),
   },
-  { name: 'HS384, same key', tries: 'the right key with another algorithm', needsKey: true, run: (k) => k.signed(k.claims(), { alg: 'HS384' }) },
-  { name: 'HS512, same key', tries: 'the right key with another algorithm', needsKey: true, run: (k) => k.signed(k.claims(), { alg: 'HS512' }) },
+  { name: 'HS384, same key', tries: 'the right key with another algorithm', needsSecret: true, run: (k) => k.signed(k.claims(), { alg: 'HS384' }) },
+  { name: 'HS512, same key', tries: 'the right key with another algorithm', needsSecret: true, run: (k) => k.signed(k.claims(), { alg: 'HS512' }) },
   { name: 'expired', tries: 'exp an hour ago', needsKey: true, run: (k) => k.signed(k.claims({ iat: now() - 3700, exp: now() - 3600 })) },
   { name: 'not yet valid', tries: 'nbf an hour from now', needsKey: true, run: (k) => k.signed(k.claims({ nbf: now() + 3600 })) },
   { name: 'issued in the future', tries: 'iat an hour from now', needsKey: true, run: (k) => k.signed(k.claims({ iat: now() + 3600, exp: now() + 3640 })) },
@@ -203,7 +208,7 @@ const ATTACKS: Attack[] = [
   { name: 'payload a JSON string', tries: 'claims that are "admin", not an object', needsKey: true, run: (k) => k.signed('"admin"') },
   { name: 'payload an array', tries: 'claims that are [], not an object', needsKey: true, run: (k) => k.signed([]) },
   { name: 'payload not JSON, signed', tries: 'a correctly signed payload that does not parse', needsKey: true, run: (k) => k.signed('{"sub":') },
-  { name: 'extra header kid', tries: 'a kid the server never issued', needsKey: true, run: (k) => k.signed(k.claims(), { kid: 'other-key' }) },
+  { name: 'unknown kid', tries: 'a kid the server never issued', needsKey: true, run: (k) => k.signed(k.claims(), { kid: 'other-key' }) },
 ];
 
 export const attackCount = ATTACKS.length + 2; // + the offline guess and the forged token
@@ -237,7 +242,7 @@ export async function attack(target: Target): Promise<Report> {
   }
 
   const cracked = crack(token, loadSecrets());
-  let key = cracked ?? target.secret;
+  let key: Kit['key'] = cracked ?? target.signer ?? target.secret;
   const lifetime = typeof payload.exp === 'number' && typeof payload.iat === 'number' ? payload.exp - payload.iat : 40;
   const kit: Kit = {
     token,
@@ -251,7 +256,10 @@ export async function attack(target: Target): Promise<Report> {
       if (!('jti' in payload) && !('jti' in overrides)) delete claims.jti;
       return claims;
     },
-    signed: (body, extra = {}) => hmacToken({ ...header, alg: 'HS256', ...extra }, body, kit.key ?? ''),
+    signed: (body, extra = {}) =>
+      typeof kit.key === 'object'
+        ? es256Token({ alg: 'ES256', typ: 'JWT', kid: kit.key.kid, ...extra }, body, kit.key.privateKey)
+        : hmacToken({ ...header, alg: 'HS256', ...extra }, body, kit.key ?? ''),
     attacker: { privateKey, jwk, publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), site: site.url, hits: site.hits },
     serverPublicPem,
     send: (t, extra) => send(target, transport, t, extra),
@@ -276,8 +284,12 @@ export async function attack(target: Target): Promise<Report> {
   const outcomes: Outcome[] = [];
   try {
     for (const a of ATTACKS) {
-      if (a.needsKey && !key) {
+      if ((a.needsKey || a.needsSecret) && !key) {
         outcomes.push({ attack: a.name, tries: a.tries, expected: 'refused', got: noKey, verdict: 'n/a' });
+        continue;
+      }
+      if (a.needsSecret && typeof key !== 'string') {
+        outcomes.push({ attack: a.name, tries: a.tries, expected: 'refused', got: 'not an HMAC app', verdict: 'n/a' });
         continue;
       }
       const hitsBefore = site.hits.length;

@@ -1,0 +1,197 @@
+// Step 07, a resource service: it holds no secret at all. It verifies tokens
+// with the login service's public keys, fetched from its JWKS and cached.
+// Run it: npx tsx steps/07-asymmetric-keys/api-server.ts   (npm run step 7 runs both services)
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import Koa from 'koa';
+import Router from '@koa/router';
+import jwt from 'jsonwebtoken';
+import { AuthError, answerErrors, bearerError, missingToken } from './errors.ts';
+
+export interface ApiConfig {
+  jwksUrl: string;
+  issuer: string;
+  audience: string;
+  ttlSeconds: number;
+  clockToleranceSeconds: number;
+  maxTokenLength: number;
+  /** An unknown kid fetches the JWKS again, but at most this often. */
+  refetchSeconds: number;
+  now: () => number;
+}
+
+export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
+  return {
+    jwksUrl: env.JWKS_URL ?? 'http://localhost:3000/.well-known/jwks.json',
+    issuer: 'jwt-koa-workshop',
+    audience: 'jwt-koa-workshop-api',
+    ttlSeconds: Number(env.TOKEN_TTL_SECONDS ?? 40),
+    clockToleranceSeconds: 5,
+    maxTokenLength: 4096,
+    refetchSeconds: 5,
+    now: () => Math.floor(Date.now() / 1000),
+  };
+}
+
+// #region jwks-client
+// The public keys by kid, from the JWKS. A kid we do not know may be a new
+// key after a rotation: fetch again, but not more than once per
+// refetchSeconds, or a flood of made-up kids would flood the login service.
+export class JwksClient {
+  private keys = new Map<string, KeyObject>();
+  private lastFetch = -Infinity;
+  private lastFetchFailed = false;
+
+  constructor(private config: ApiConfig) {}
+
+  async key(kid: string): Promise<KeyObject | undefined> {
+    if (!this.keys.has(kid) && this.config.now() - this.lastFetch >= this.config.refetchSeconds) await this.refresh();
+    if (!this.keys.has(kid) && this.lastFetchFailed) {
+      // Not the token's fault: we cannot tell whether it is good.
+      throw new AuthError(503, undefined, 'temporarily_unavailable', 'The login service\'s public keys cannot be fetched right now; try again shortly.');
+    }
+    return this.keys.get(kid);
+  }
+
+  private async refresh(): Promise<void> {
+    this.lastFetch = this.config.now();
+    try {
+      const res = await fetch(this.config.jwksUrl, { signal: AbortSignal.timeout(2000) });
+      if (!res.ok) throw new Error(`JWKS answered ${res.status}`);
+      const { keys } = (await res.json()) as { keys?: JsonWebKey[] };
+      const fresh = new Map<string, KeyObject>();
+      for (const jwk of keys ?? []) {
+        // Only what this API expects: EC P-256 signing keys for ES256.
+        if (typeof jwk.kid !== 'string' || jwk.kty !== 'EC' || jwk.crv !== 'P-256' || (jwk.use && jwk.use !== 'sig') || (jwk.alg && jwk.alg !== 'ES256')) continue;
+        fresh.set(jwk.kid, createPublicKey({ key: jwk, format: 'jwk' }));
+      }
+      this.keys = fresh;
+      this.lastFetchFailed = false;
+    } catch {
+      this.lastFetchFailed = true;
+    }
+  }
+}
+// #endregion
+
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+
+function bearerToken(ctx: Koa.Context): string {
+  if ('token' in ctx.query || 'access_token' in ctx.query) {
+    throw bearerError(400, 'invalid_request', 'Send the token in the Authorization header (Bearer), never in the URL.');
+  }
+  const header = ctx.get('Authorization');
+  if (!/^bearer(\s|$)/i.test(header)) throw missingToken();
+  const match = BEARER.exec(header);
+  if (!match) throw bearerError(400, 'invalid_request', 'The Authorization header must be Bearer followed by one token.');
+  return match[1]!;
+}
+
+function decodeHeader(token: string): Record<string, unknown> | undefined {
+  try {
+    const header: unknown = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8'));
+    return header !== null && typeof header === 'object' && !Array.isArray(header) ? (header as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const isTime = (value: unknown): value is number => Number.isSafeInteger(value);
+
+// #region verify
+export async function verifyToken(token: string, config: ApiConfig, jwks: JwksClient): Promise<{ sub: string }> {
+  const invalid = (message: string) => bearerError(401, 'invalid_token', message);
+  if (token.length > config.maxTokenLength) throw invalid('The token is too long.');
+  if (token.split('.').length !== 3) throw invalid('The token is not a signed JWT (three parts).');
+
+  // ES256 and a kid, nothing else: never a key the token brings itself
+  // (jwk, jku, x5u: RFC 8725 section 3.10), never an HMAC keyed with our
+  // public key (RS256/HS256 confusion, RFC 8725 section 2.1).
+  const header = decodeHeader(token);
+  if (!header) throw invalid('The token header is not JSON.');
+  const extra = Object.keys(header).filter((name) => !['alg', 'typ', 'kid'].includes(name));
+  if (header.alg !== 'ES256' || header.typ !== 'JWT' || typeof header.kid !== 'string' || extra.length > 0) {
+    throw invalid('The token header may only hold alg ES256, typ JWT and a kid.');
+  }
+  const key = await jwks.key(header.kid);
+  if (!key) throw invalid('The token was signed with a key this service does not know.');
+
+  const now = config.now();
+  let payload: unknown;
+  try {
+    payload = jwt.verify(token, key, {
+      algorithms: ['ES256'],
+      issuer: config.issuer,
+      audience: config.audience,
+      clockTolerance: config.clockToleranceSeconds,
+      clockTimestamp: now,
+    });
+  } catch (err) {
+    const name = (err as Error).name;
+    if (name === 'TokenExpiredError') throw invalid('The token has expired.');
+    if (name === 'NotBeforeError') throw invalid('The token is not valid yet.');
+    if ((err as Error).message === 'invalid signature') throw invalid('The token signature is invalid.');
+    if (name === 'JsonWebTokenError' && /issuer|audience/.test((err as Error).message)) throw invalid('The token is for another issuer or audience.');
+    throw invalid('The token is malformed.');
+  }
+
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) throw invalid('The token claims are not a JSON object.');
+  const claims = payload as Record<string, unknown>;
+  if (!isTime(claims.exp) || !isTime(claims.iat)) throw invalid('The token needs whole-second exp and iat claims.');
+  if ('nbf' in claims && !isTime(claims.nbf)) throw invalid('The token nbf claim is not a time.');
+  if (typeof claims.sub !== 'string' || claims.sub === '') throw invalid('The token needs a sub claim.');
+  if (claims.iat > now + config.clockToleranceSeconds) throw invalid('The token was issued in the future.');
+  if (claims.exp - claims.iat > config.ttlSeconds) throw invalid('The token lives longer than this server issues tokens for.');
+  return { sub: claims.sub };
+}
+// #endregion
+
+export function createApiApp(config: ApiConfig): Koa {
+  const app = new Koa();
+  const router = new Router();
+  const jwks = new JwksClient(config);
+  app.use(answerErrors);
+
+  router.get('/unprotected', (ctx) => {
+    ctx.body = { message: 'Anyone can view this.' };
+  });
+
+  router.get('/protected', async (ctx) => {
+    const claims = await verifyToken(bearerToken(ctx), config, jwks);
+    ctx.body = { message: 'Only available to people with valid tokens.', user: claims.sub };
+  });
+
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}
+
+function isMain(): boolean {
+  try {
+    return realpathSync(process.argv[1] ?? '') === realpathSync(import.meta.filename);
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
+  const config = loadApiConfig();
+  const port = Number(process.env.PORT || 3001);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`PORT must be a number from 0 to 65535, not ${JSON.stringify(process.env.PORT)}.`);
+    process.exit(1);
+  }
+  const server = createApiApp(config).listen(port, () => {
+    const url = `http://localhost:${port}`;
+    const login = new URL(config.jwksUrl).origin.replace('127.0.0.1', 'localhost');
+    console.log(`Step 07 API on ${url} (no secret; public keys from ${config.jwksUrl})
+Try:
+  curl -u alice:pyconid ${login}/login
+  curl -H "Authorization: Bearer <the token>" ${url}/protected`);
+  });
+  server.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EADDRINUSE' && err.code !== 'EACCES') throw err;
+    console.error(`Port ${port} is ${err.code === 'EACCES' ? 'not allowed' : 'in use'}: pick another with PORT, e.g. PORT=${port + 2} npx tsx steps/07-asymmetric-keys/api-server.ts`);
+    process.exit(1);
+  });
+}
