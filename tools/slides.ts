@@ -6,6 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { findChromium } from './chromium.ts';
 import { cli, fail } from './cli.ts';
 import { root, steps } from './steps.ts';
 
@@ -83,12 +84,6 @@ export async function render(out: string, options: { pdf?: string } = {}): Promi
   return files;
 }
 
-/** A Chromium to print PDFs with: CHROME_PATH, or Debian's where it exists. */
-export function findChromium(): string | undefined {
-  const candidates = [process.env.CHROME_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
-  return candidates.find((candidate) => candidate && existsSync(candidate));
-}
-
 if (process.argv[1] && path.resolve(process.argv[1]) === import.meta.filename) {
   const usage = `
 Usage: npm run slides        render every deck to slides/dist/*.html (offline)
@@ -99,7 +94,7 @@ Options:
   let browser: string | undefined;
   if (values.pdf) {
     browser = findChromium();
-    if (!browser) fail('No Chromium found for PDFs: install one (Debian/Ubuntu: apt-get install chromium; macOS: Google Chrome) or set CHROME_PATH to it.');
+    if (!browser) fail('No Chromium found for PDFs: install Chrome or Chromium (Debian/Ubuntu: apt-get install chromium), or set CHROME_PATH to one.');
   }
   ensureToolchain();
   const out = path.join(slidesDir, 'dist');

@@ -1,0 +1,377 @@
+// Step 08: step 06's server, which also serves a page at / that logs in,
+// shows the token's parts and calls the API: the token at work in a browser.
+// Run it: npx tsx steps/08-browser-client/app.ts, then open http://localhost:3000
+import { createSecretKey, randomBytes, randomUUID, scrypt, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import Koa from 'koa';
+import Router from '@koa/router';
+import auth from 'basic-auth';
+import jwt from 'jsonwebtoken';
+
+// #region config
+export interface Config {
+  /** The HMAC key, made into a KeyObject once. */
+  key: KeyObject;
+  issuer: string;
+  audience: string;
+  /** Lifetime of a token, in seconds. */
+  ttlSeconds: number;
+  /** Leeway for clocks that disagree, in seconds: a number, never a string. */
+  clockToleranceSeconds: number;
+  /** Longest token accepted, in characters. */
+  maxTokenLength: number;
+  /** User name -> stored scrypt hash of the password. */
+  users: Record<string, string>;
+  /** The clock, in seconds since the epoch; tests inject their own. */
+  now: () => number;
+}
+
+// RFC 7518 section 3.2: an HS256 key must be at least 256 bits.
+// RFC 8725 section 3.5: and never a password a human chose or can remember.
+const MIN_KEY_BYTES = 32;
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (message: string) => void = console.warn): Config {
+  // #region key
+  let secret: Buffer;
+  if (env.JWT_SECRET === undefined || env.JWT_SECRET === '') {
+    secret = randomBytes(MIN_KEY_BYTES);
+    warn('JWT_SECRET is not set: using a random key, so tokens will not survive a restart (npm run secret makes one to keep).');
+  } else {
+    secret = Buffer.from(env.JWT_SECRET, 'utf8');
+    if (secret.length < MIN_KEY_BYTES) {
+      throw new ConfigError(
+        `JWT_SECRET is ${secret.length} bytes; HS256 needs at least ${MIN_KEY_BYTES} random bytes (RFC 7518 section 3.2). Make one with: npm run secret`,
+      );
+    }
+  }
+  // #endregion
+  const ttl = Number(env.TOKEN_TTL_SECONDS ?? 40);
+  if (!Number.isSafeInteger(ttl) || ttl <= 0) {
+    throw new ConfigError(`TOKEN_TTL_SECONDS must be a whole number of seconds above 0, not ${JSON.stringify(env.TOKEN_TTL_SECONDS)}.`);
+  }
+  return {
+    // jsonwebtoken given a string secret turns it into a key on every call;
+    // a KeyObject made once skips that work on every request.
+    key: createSecretKey(secret),
+    issuer: 'jwt-koa-workshop',
+    audience: 'jwt-koa-workshop-api',
+    ttlSeconds: ttl,
+    clockToleranceSeconds: 5,
+    maxTokenLength: 4096,
+    users: DEMO_USERS,
+    now: () => Math.floor(Date.now() / 1000),
+  };
+}
+// #endregion
+
+// #region users
+// #region stored-users
+// The demo account alice / pyconid, stored as a salted scrypt hash, never as
+// the password itself. N=16384 is Node's default; OWASP's password storage
+// cheat sheet asks for N=2^17 in production.
+const DEMO_USERS: Record<string, string> = {
+  alice: 'scrypt$16384$8$1$fLyh3zoFhgIvNe6yHtk1Lg$r-lvpKYe5l8dZ9ozrh74CwW-ms8aE8P2Zv054KyHm6o',
+};
+// #endregion
+
+const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen: number, options: object) => Promise<Buffer>;
+
+export async function hashPassword(password: string, salt = randomBytes(16)): Promise<string> {
+  const hash = await scryptAsync(password, salt, 32, { N: 16384, r: 8, p: 1 });
+  return `scrypt$16384$8$1$${salt.toString('base64url')}$${hash.toString('base64url')}`;
+}
+
+// An unknown user is checked against this hash, so that a wrong user name
+// costs as much time as a wrong password and timing tells nothing.
+const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+
+async function passwordMatches(password: string, stored: string): Promise<boolean> {
+  const [, N, r, p, salt, hash] = stored.split('$');
+  const expected = Buffer.from(hash!, 'base64url');
+  const actual = await scryptAsync(password, Buffer.from(salt!, 'base64url'), expected.length, { N: Number(N), r: Number(r), p: Number(p) });
+  return timingSafeEqual(actual, expected);
+}
+
+// #region check-user
+export async function checkUser(
+  users: Record<string, string>,
+  name: string,
+  password: string,
+  compare: (password: string, stored: string) => Promise<boolean> = passwordMatches,
+): Promise<boolean> {
+  const stored = Object.hasOwn(users, name) ? users[name]! : undefined;
+  const matches = await compare(password, stored ?? DUMMY_HASH);
+  return matches && stored !== undefined;
+}
+// #endregion
+
+// RFC 7617 section 2: no control characters in the user-id or password.
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const MAX_USER_NAME = 64;
+const MAX_PASSWORD = 1024;
+
+function acceptableCredentials(name: string, password: string): boolean {
+  return name.length > 0 && name.length <= MAX_USER_NAME && password.length <= MAX_PASSWORD && !CONTROL.test(name) && !CONTROL.test(password);
+}
+// #endregion
+
+// #region answers
+// Every failure is JSON {"error", "message"} with the status and challenge
+// the RFCs name; nothing a client sends can turn into a 500.
+const REALM = 'jwt-koa-workshop';
+
+export class AuthError extends Error {
+  constructor(
+    readonly status: 400 | 401,
+    readonly challenge: string,
+    readonly error: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+// #region bearer-errors
+// RFC 6750 section 3: no token -> 401 with a bare challenge; a bad token ->
+// 401 invalid_token; a malformed request -> 400 invalid_request. The
+// description must not hold `"` or `\` (section 3, error_description).
+function bearerError(status: 400 | 401, error: 'invalid_token' | 'invalid_request', message: string): AuthError {
+  return new AuthError(status, `Bearer realm="${REALM}", error="${error}", error_description="${message}"`, error, message);
+}
+
+const missingToken = () =>
+  new AuthError(401, `Bearer realm="${REALM}"`, 'unauthorized', 'This resource needs a token: send Authorization: Bearer <token>.');
+// #endregion
+
+const badCredentials = () =>
+  // RFC 7617 section 2.1: say the server decodes credentials as UTF-8.
+  new AuthError(401, 'Basic realm="Login Required", charset="UTF-8"', 'unauthorized', 'Could not verify: the user name or password is wrong.');
+
+async function answerErrors(ctx: Koa.Context, next: Koa.Next): Promise<void> {
+  try {
+    await next();
+  } catch (err) {
+    if (!(err instanceof AuthError)) throw err;
+    ctx.status = err.status;
+    ctx.set('WWW-Authenticate', err.challenge);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { error: err.error, message: err.message };
+  }
+}
+// #endregion
+
+// #region bearer
+// RFC 6750 section 2.1: Authorization: Bearer <b64token>, the scheme in any case.
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+
+function bearerToken(ctx: Koa.Context): string {
+  // RFC 6750 section 5.3: tokens in URLs end up in logs, history and Referer.
+  if ('token' in ctx.query || 'access_token' in ctx.query) {
+    throw bearerError(400, 'invalid_request', 'Send the token in the Authorization header (Bearer), never in the URL.');
+  }
+  const header = ctx.get('Authorization');
+  // No credentials, or another scheme: a bare challenge (RFC 6750 section 3.1).
+  if (!/^bearer(\s|$)/i.test(header)) throw missingToken();
+  const match = BEARER.exec(header);
+  if (!match) throw bearerError(400, 'invalid_request', 'The Authorization header must be Bearer followed by one token.');
+  return match[1]!;
+}
+// #endregion
+
+// #region verify
+export interface Claims {
+  sub: string;
+  iss: string;
+  aud: string;
+  iat: number;
+  exp: number;
+  jti?: string;
+}
+
+function decodeHeader(token: string): Record<string, unknown> | undefined {
+  try {
+    const header: unknown = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8'));
+    return header !== null && typeof header === 'object' && !Array.isArray(header) ? (header as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const isTime = (value: unknown): value is number => Number.isSafeInteger(value);
+
+export function verifyToken(token: string, config: Config): Claims {
+  const invalid = (message: string) => bearerError(401, 'invalid_token', message);
+  if (token.length > config.maxTokenLength) throw invalid('The token is too long.');
+  if (token.split('.').length !== 3) throw invalid('The token is not a signed JWT (three parts).');
+
+  // #region header-check
+  // RFC 8725 sections 3.1 and 3.10, RFC 7515 section 4.1.11: the header may
+  // only say HS256 and JWT. A jwk, jku, x5u or kid would let the token pick
+  // its own key; crit would ask for extensions this server does not know.
+  const header = decodeHeader(token);
+  if (!header) throw invalid('The token header is not JSON.');
+  const extra = Object.keys(header).filter((name) => name !== 'alg' && name !== 'typ');
+  if (header.alg !== 'HS256' || header.typ !== 'JWT' || extra.length > 0) {
+    throw invalid('The token header may only hold alg HS256 and typ JWT.');
+  }
+  // #endregion
+
+  const now = config.now();
+  // #region jwt-verify
+  let payload: unknown;
+  try {
+    payload = jwt.verify(token, config.key, {
+      algorithms: ['HS256'], // RFC 8725 section 3.1: never let the token choose
+      issuer: config.issuer, // RFC 8725 section 3.8
+      audience: config.audience, // RFC 8725 section 3.9
+      clockTolerance: config.clockToleranceSeconds, // a number: a string would disable exp
+      clockTimestamp: now,
+    });
+  } catch (err) {
+    // jsonwebtoken's own errors, and the plain SyntaxError it throws when a
+    // part is not JSON: every one of them means the token is no good.
+    const name = (err as Error).name;
+    if (name === 'TokenExpiredError') throw invalid('The token has expired.');
+    if (name === 'NotBeforeError') throw invalid('The token is not valid yet.');
+    if ((err as Error).message === 'invalid signature') throw invalid('The token signature is invalid.');
+    if (name === 'JsonWebTokenError' && /issuer|audience/.test((err as Error).message)) throw invalid('The token is for another issuer or audience.');
+    throw invalid('The token is malformed.');
+  }
+  // #endregion
+
+  // #region claims-check
+  // RFC 7519 section 7.2 step 10: the claims must be a JSON object.
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) throw invalid('The token claims are not a JSON object.');
+  const claims = payload as Record<string, unknown>;
+  // jsonwebtoken checks exp only when it is there, and takes 1e999 (Infinity).
+  if (!isTime(claims.exp) || !isTime(claims.iat)) throw invalid('The token needs whole-second exp and iat claims.');
+  if ('nbf' in claims && !isTime(claims.nbf)) throw invalid('The token nbf claim is not a time.');
+  if (typeof claims.sub !== 'string' || claims.sub === '') throw invalid('The token needs a sub claim.');
+  if (claims.iat > now + config.clockToleranceSeconds) throw invalid('The token was issued in the future.');
+  if (claims.exp - claims.iat > config.ttlSeconds) throw invalid('The token lives longer than this server issues tokens for.');
+  // #endregion
+  return claims as unknown as Claims;
+}
+// #endregion
+
+// #region page
+// The page: three static files, read from public/ on each request so that an
+// edit shows on reload. A fixed list, so no path can reach another file.
+const PUBLIC = path.join(import.meta.dirname, 'public');
+const PAGE_FILES: Record<string, [file: string, type: string]> = {
+  '/': ['index.html', 'text/html; charset=utf-8'],
+  '/app.js': ['app.js', 'text/javascript; charset=utf-8'],
+  '/style.css': ['style.css', 'text/css; charset=utf-8'],
+};
+
+// Scripts and styles only from this origin, none inline: an injected
+// <script> cannot run, so cannot read the token held in memory.
+export const SECURITY_HEADERS = {
+  'Content-Security-Policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+};
+
+async function servePage(ctx: Koa.Context, next: Koa.Next): Promise<void> {
+  const entry = ctx.method === 'GET' || ctx.method === 'HEAD' ? PAGE_FILES[ctx.path] : undefined;
+  if (!entry) return next();
+  ctx.type = entry[1];
+  ctx.set('Cache-Control', 'no-cache');
+  ctx.body = await readFile(path.join(PUBLIC, entry[0]));
+}
+// #endregion
+
+// #region app
+export function createApp(config: Config): Koa {
+  const app = new Koa();
+  const router = new Router();
+  app.use(async (ctx, next) => {
+    ctx.set(SECURITY_HEADERS);
+    await next();
+  });
+  app.use(answerErrors);
+  app.use(servePage);
+
+  router.get('/unprotected', (ctx) => {
+    ctx.body = { message: 'Anyone can view this.' };
+  });
+
+  // #region protected-route
+  router.get('/protected', (ctx) => {
+    const claims = verifyToken(bearerToken(ctx), config);
+    ctx.body = { message: 'Only available to people with valid tokens.', user: claims.sub };
+  });
+  // #endregion
+
+  // #region login-route
+  router.get('/login', async (ctx) => {
+    const credentials = auth.parse(ctx.get('Authorization'));
+    if (!credentials || !acceptableCredentials(credentials.name, credentials.pass)) throw badCredentials();
+    if (!(await checkUser(config.users, credentials.name, credentials.pass))) throw badCredentials();
+
+    const iat = config.now();
+    const claims: Claims = {
+      sub: credentials.name, // RFC 7519 section 4.1.2, rather than a private "user"
+      iss: config.issuer,
+      aud: config.audience,
+      iat,
+      exp: iat + config.ttlSeconds,
+      jti: randomUUID(), // RFC 7519 section 4.1.7: lets a token be revoked or logged
+    };
+    const token = jwt.sign(claims, config.key, { algorithm: 'HS256' });
+    // RFC 6749 section 5.1: a response carrying a token must not be cached.
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { token, token_type: 'Bearer', expires_in: config.ttlSeconds };
+  });
+  // #endregion
+
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}
+// #endregion
+
+// #region listen
+function isMain(): boolean {
+  try {
+    return realpathSync(process.argv[1] ?? '') === realpathSync(import.meta.filename);
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(1);
+  }
+  const port = Number(process.env.PORT || 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`PORT must be a number from 0 to 65535, not ${JSON.stringify(process.env.PORT)}.`);
+    process.exit(1);
+  }
+  const server = createApp(config).listen(port, () => {
+    const url = `http://localhost:${port}`;
+    console.log(`Step 08 listening on ${url} (tokens last ${config.ttlSeconds} s)
+Open ${url} in a browser and log in as alice / pyconid.
+Or with curl:
+  curl -u alice:pyconid ${url}/login
+  curl -H "Authorization: Bearer <the token>" ${url}/protected`);
+  });
+  server.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EADDRINUSE' && err.code !== 'EACCES') throw err;
+    console.error(`Port ${port} is ${err.code === 'EACCES' ? 'not allowed' : 'in use'}: pick another with PORT, e.g. npm run step -- 8 --port ${port + 1}`);
+    process.exit(1);
+  });
+}
+// #endregion

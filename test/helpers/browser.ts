@@ -1,0 +1,60 @@
+// A headless Chromium through playwright-core, with the few calls the browser
+// tests make typed here: playwright's own type files are larger than the rest
+// of the workshop together and would double the time of the typecheck.
+// Expressions evaluated in the page are strings: no DOM types needed.
+import { chromiumArgs } from '../../tools/chromium.ts';
+
+export interface Locator {
+  textContent(): Promise<string | null>;
+  getAttribute(name: string): Promise<string | null>;
+  isHidden(): Promise<boolean>;
+  fill(value: string): Promise<void>;
+  click(): Promise<void>;
+  focus(): Promise<void>;
+  first(): Locator;
+}
+
+export interface Page {
+  goto(url: string): Promise<unknown>;
+  close(): Promise<void>;
+  setDefaultTimeout(ms: number): void;
+  clock: { install(options: { time: number }): Promise<void>; fastForward(ms: number): Promise<void> };
+  keyboard: { press(key: string): Promise<void>; type(text: string): Promise<void> };
+  /** Evaluate a JavaScript expression in the page. */
+  evaluate<T>(expression: string): Promise<T>;
+  /**
+   * Wait until a function, run in the page, returns true. A function rather
+   * than a string: the page's CSP forbids eval, and rightly.
+   */
+  waitForFunction<A>(predicate: (arg: A) => boolean, arg: A): Promise<unknown>;
+  locator(selector: string): Locator;
+  getByLabel(text: string): Locator;
+  getByRole(role: string, options: { name: string }): Locator;
+}
+
+export interface Browser {
+  newPage(options: { viewport: { width: number; height: number } }): Promise<Page>;
+  close(): Promise<void>;
+}
+
+/** The page's document, as much of it as the predicates read. */
+interface PageDocument {
+  getElementById(id: string): { textContent: string | null } | null;
+}
+
+/** Wait until the element's text matches. */
+export function waitForText(page: Page, id: string, pattern: RegExp): Promise<unknown> {
+  return page.waitForFunction(
+    ([elementId, source]) => {
+      const { document } = globalThis as unknown as { document: PageDocument };
+      return new RegExp(source).test(document.getElementById(elementId)?.textContent ?? '');
+    },
+    [id, pattern.source] as const,
+  );
+}
+
+export async function launchChromium(executablePath: string): Promise<Browser> {
+  const name = 'playwright-core'; // a variable: TypeScript then leaves its types unread
+  const { chromium } = (await import(name)) as { chromium: { launch(options: object): Promise<Browser> } };
+  return chromium.launch({ executablePath, args: chromiumArgs });
+}
