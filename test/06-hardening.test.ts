@@ -1,6 +1,6 @@
 // Checkpoint 06: the talk's app, hardened per RFC 7519, 7518, 8725, 6750 and 7617.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { KeyObject } from 'node:crypto';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
@@ -58,17 +58,31 @@ checkpoint(6, () => {
       assert.throws(() => step.loadConfig({ JWT_SECRET: SECRET, TOKEN_TTL_SECONDS: 'forever' }));
     });
 
-    test('run with a short JWT_SECRET, the server exits before listening, in one line', () => {
+    test('run with a short JWT_SECRET, the server exits before listening, in one line', async () => {
       const app = path.join(codeDir(6), 'app.ts');
-      const run = spawnSync(process.execPath, ['--import', 'tsx', app], {
-        env: { ...process.env, JWT_SECRET: 'indonesia', PORT: '0' },
-        encoding: 'utf8',
-        timeout: 10_000,
+      const run = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', app], { env: { ...process.env, JWT_SECRET: 'indonesia', PORT: '0' }, timeout: 10_000 });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+        child.on('close', (status) => resolve({ status, stdout, stderr }));
       });
       assert.equal(run.status, 1, `Exit with status 1: ${run.stdout}${run.stderr}`);
       assert.equal(run.stderr.trim().split('\n').length, 1, `One line, no stack trace: ${run.stderr}`);
       assert.doesNotMatch(run.stdout, /listening/, 'Nothing listens with a weak key');
     });
+  });
+
+  test('the verified-token cache is bounded: the oldest token is checked afresh', () => {
+    const { VerifiedTokens } = step as unknown as { VerifiedTokens: new () => { get(t: string, c: object, now: number): unknown; add(t: string, c: object): void } };
+    const cache = new VerifiedTokens();
+    const config = { clockToleranceSeconds: 5 };
+    const claims = { sub: 'alice', iat: 100, exp: 140 };
+    for (let i = 0; i <= 1000; i++) cache.add(`token-${i}`, claims);
+    assert.equal(cache.get('token-0', config, 100), undefined, 'Past 1000 entries the oldest goes');
+    assert.deepEqual(cache.get('token-1000', config, 100), claims);
+    assert.throws(() => cache.get('token-1000', config, 200), /expired/, 'A cached token is still checked against the clock');
   });
 
   describe('passwords', () => {

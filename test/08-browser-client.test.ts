@@ -86,9 +86,11 @@ checkpoint(8, () => {
 
     async function open(viewport = { width: 1280, height: 900 }): Promise<Page> {
       const page = await browser.newPage({ viewport });
-      page.setDefaultTimeout(5000);
-      // The page's clock and the server's start together; tests move both.
+      page.setDefaultTimeout(10_000);
+      // The page's clock stands still at START + 1 s, whatever the machine's
+      // load; the server's clock is START. Tests move both.
       await page.clock.install({ time: START * 1000 });
+      await page.clock.pauseAt(START * 1000 + 1000);
       await page.goto(server.url);
       return page;
     }
@@ -113,7 +115,7 @@ checkpoint(8, () => {
         assert.equal(claims.exp, START + 40);
         const parts = await Promise.all(['header', 'payload', 'signature'].map((p) => page.locator(`#token-${p}`).textContent()));
         assert.ok(parts.every((p) => p && p.length > 10), 'The three parts are shown apart');
-        assert.match((await page.locator('#countdown').textContent()) ?? '', /Expires in 40 s/);
+        assert.match((await page.locator('#countdown').textContent()) ?? '', /Expires in 39 s/, 'The countdown shows exp - now');
         assert.deepEqual(await page.evaluate('[localStorage.length, sessionStorage.length, document.cookie]'), [0, 0, ''], 'The token is in memory only');
 
         await page.keyboard.press('Tab'); // Log in
@@ -129,9 +131,9 @@ checkpoint(8, () => {
         await waitForStatus(page, /Tampered token: \/protected answered 401 invalid_token: The token signature is invalid/);
         assert.match((await page.locator('#log li').first().textContent()) ?? '', /WWW-Authenticate: Bearer realm="jwt-koa-workshop", error="invalid_token"/, 'The log shows the challenge');
 
-        h.clock.now = START + 50;
+        h.clock.now = START + 51;
         await page.clock.fastForward(50_000);
-        await waitForText(page, 'countdown', /Expired 10 s ago/);
+        await waitForText(page, 'countdown', /Expired 11 s ago/);
         await page.locator('#call-protected').focus();
         await page.keyboard.press('Enter');
         await waitForStatus(page, /\/protected answered 401 invalid_token/);

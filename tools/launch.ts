@@ -49,7 +49,9 @@ export function launchStep(step: Step, options: LaunchOptions = {}): Launched {
   // A resource server finds the login service's public keys here (step 07).
   const env = { ...process.env, JWKS_URL: `${urls[0]}/.well-known/jwks.json`, ...options.env };
   const children = list.map(({ entry }, i) => {
-    const args = [...(options.nodeArgs ?? []), tsx, ...(options.watch ? ['watch', '--clear-screen=false'] : []), path.join(options.dir ?? stepDir(step), entry)];
+    const file = path.join(options.dir ?? stepDir(step), entry);
+    // Watch mode needs tsx's own runner; otherwise one process, tsx as a loader.
+    const args = options.watch ? [...(options.nodeArgs ?? []), tsx, 'watch', '--clear-screen=false', file] : [...(options.nodeArgs ?? []), '--import', 'tsx', file];
     const [command, ...prefix] = [...(options.prefix ?? []), process.execPath];
     return spawn(command!, [...prefix, ...args], { stdio: options.stdio ?? 'inherit', env: { ...env, PORT: String(ports[i]) } });
   });

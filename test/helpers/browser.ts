@@ -18,7 +18,7 @@ export interface Page {
   goto(url: string): Promise<unknown>;
   close(): Promise<void>;
   setDefaultTimeout(ms: number): void;
-  clock: { install(options: { time: number }): Promise<void>; fastForward(ms: number): Promise<void> };
+  clock: { install(options: { time: number }): Promise<void>; pauseAt(time: number): Promise<void>; fastForward(ms: number): Promise<void> };
   keyboard: { press(key: string): Promise<void>; type(text: string): Promise<void> };
   /** Evaluate a JavaScript expression in the page. */
   evaluate<T>(expression: string): Promise<T>;

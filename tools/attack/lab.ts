@@ -59,7 +59,14 @@ async function send(target: Target, transport: 'header' | 'query', token: string
   }
 }
 
-async function validToken(target: Target): Promise<string> {
+/** How an app takes its token: the Authorization header, or ?token= as in the talk; undefined if neither works. */
+export async function detectTransport(target: Target, token: string): Promise<'header' | 'query' | undefined> {
+  if ((await send(target, 'header', token)).status === 200) return 'header';
+  if ((await send(target, 'query', token)).status === 200) return 'query';
+  return undefined;
+}
+
+export async function validToken(target: Target): Promise<string> {
   if (target.token) return target.token;
   const credentials = Buffer.from(`${target.user ?? 'alice'}:${target.password ?? 'pyconid'}`).toString('base64');
   const loginUrl = `${target.loginUrl ?? target.apiUrl}/login`;
@@ -222,7 +229,7 @@ function judge(sent: Sent): { got: string; verdict: Verdict } {
 
 export async function attack(target: Target): Promise<Report> {
   const token = await validToken(target);
-  const transport = (await send(target, 'header', token)).status === 200 ? 'header' : (await send(target, 'query', token)).status === 200 ? 'query' : undefined;
+  const transport = await detectTransport(target, token);
   if (!transport) throw new Error('The valid token opens /protected neither as Authorization: Bearer nor as ?token=: is this the right URL?');
   const { header = {}, payload = {} } = peek(token);
 

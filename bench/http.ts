@@ -1,0 +1,160 @@
+// npm run bench: what authentication costs per request. Each step's server
+// runs in its own process; autocannon loads it from another, on loopback,
+// each pinned to its own core where the OS allows. Endpoints alternate in
+// rounds so that drift on a noisy machine hits all of them alike; figures are
+// medians over the rounds, and ratios are to the same app's /unprotected.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { createRequire } from 'node:module';
+import { detectTransport, validToken } from '../tools/attack/lab.ts';
+import { freePort, launchStep } from '../tools/launch.ts';
+import { findStep } from '../tools/steps.ts';
+
+export const ENDPOINTS = ['/unprotected', '/protected', '/login'] as const;
+export type Endpoint = (typeof ENDPOINTS)[number];
+
+export interface Options {
+  steps: number[];
+  rounds: number;
+  /** Seconds per endpoint per round; or `amount` requests instead. */
+  seconds: number;
+  amount?: number;
+  connections: number;
+  /** A discarded first round, for the JIT (default true). */
+  warmup?: boolean;
+  /** Pause after each endpoint, ms, and after /login, whose scrypt runs on (default 200 and 1000). */
+  settle?: [number, number];
+  /** Pin server and load to their own cores where possible (default true). */
+  pin?: boolean;
+}
+
+export interface EndpointResult {
+  endpoint: Endpoint;
+  /** Requests per second, median over rounds. */
+  rps: number;
+  /** 99th percentile latency in ms, median over rounds. */
+  p99: number;
+  /** Requests per second relative to /unprotected in the same round, median over rounds. */
+  ratio: number;
+}
+
+export interface BenchReport {
+  node: string;
+  cores: number;
+  pinned: boolean;
+  options: Options;
+  steps: { step: number; title: string; endpoints: EndpointResult[] }[];
+}
+
+/** taskset exists and there are two cores to give: pin the server to one, the load to the other. */
+export function canPin(): boolean {
+  return process.platform === 'linux' && availableParallelism() >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+}
+
+interface Load {
+  rps: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+async function load(url: string, headers: Record<string, string>, options: Options, pinned: boolean): Promise<Load> {
+  const cli = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
+  const args = [cli, '-j', '-c', String(options.connections), ...(options.amount ? ['-a', String(options.amount), '-L', '100'] : ['-d', String(options.seconds)])];
+  for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}=${value}`);
+  args.push(url);
+  const [command, ...rest] = pinned ? ['taskset', '-c', '1', process.execPath, ...args] : [process.execPath, ...args];
+  const output = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const child = spawn(command!, rest, { stdio: ['ignore', 'pipe', 'ignore'] });
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`autocannon exited with ${code}`))));
+  });
+  const result = JSON.parse(output) as { requests: { average: number; total: number }; duration: number; latency: { p99: number }; non2xx: number; errors: number };
+  // With -a, average is over whole seconds; total over duration is the rate.
+  const rps = options.amount ? result.requests.total / Math.max(result.duration, 0.001) : result.requests.average;
+  return { rps, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors };
+}
+
+const median = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+export async function httpBenchmark(options: Options, progress: (line: string) => void = () => {}): Promise<BenchReport> {
+  const pinned = options.pin !== false && canPin();
+  const report: BenchReport = { node: process.version, cores: availableParallelism(), pinned, options, steps: [] };
+  for (const number of options.steps) {
+    const step = findStep(number);
+    const port = await freePort();
+    // A key for steps that read one, and tokens that outlive the benchmark.
+    const env = { JWT_SECRET: randomBytes(32).toString('base64url'), TOKEN_TTL_SECONDS: '3600' };
+    const server = launchStep(step, { ports: [port], env, stdio: 'ignore', prefix: pinned ? ['taskset', '-c', '0'] : [] });
+    try {
+      await server.ready();
+      const url = server.urls[0]!;
+      const target = { apiUrl: url };
+      const samples = new Map<Endpoint, { rps: number[]; p99: number[]; ratio: number[] }>(ENDPOINTS.map((e) => [e, { rps: [], p99: [], ratio: [] }]));
+      // Round 0 warms up (the JIT compiles the hot paths) and is not counted.
+      for (let round = options.warmup === false ? 1 : 0; round <= options.rounds; round++) {
+        // A fresh token each round: step 05's tokens live 40 s whatever we ask.
+        const token = await validToken(target);
+        const transport = await detectTransport(target, token);
+        const requests: Record<Endpoint, [string, Record<string, string>]> = {
+          '/unprotected': [`${url}/unprotected`, {}],
+          '/protected': transport === 'query' ? [`${url}/protected?token=${token}`, {}] : [`${url}/protected`, { Authorization: `Bearer ${token}` }],
+          '/login': [`${url}/login`, { Authorization: `Basic ${Buffer.from('alice:pyconid').toString('base64')}` }],
+        };
+        // Rotate the order each round, so no endpoint always goes first.
+        const order = ENDPOINTS.map((_, i) => ENDPOINTS[(i + round) % ENDPOINTS.length]!);
+        const got = new Map<Endpoint, Load>();
+        for (const endpoint of order) {
+          const [target, headers] = requests[endpoint];
+          const result = await load(target, headers, round === 0 ? { ...options, seconds: 1, amount: options.amount && Math.min(options.amount, 100) } : options, pinned);
+          if (result.non2xx > 0 || result.errors > 0) throw new Error(`Step ${number} ${endpoint}: ${result.non2xx} answers not 2xx, ${result.errors} errors`);
+          got.set(endpoint, result);
+          // Let the server finish what is still in flight (a /login's scrypt
+          // runs on after its client has gone) before the next endpoint.
+          const [pause, afterLogin] = options.settle ?? [200, 1000];
+          await new Promise((resolve) => setTimeout(resolve, endpoint === '/login' ? afterLogin : pause));
+        }
+        if (round === 0) continue;
+        for (const endpoint of ENDPOINTS) {
+          const s = samples.get(endpoint)!;
+          s.rps.push(got.get(endpoint)!.rps);
+          s.p99.push(got.get(endpoint)!.p99);
+          s.ratio.push(got.get(endpoint)!.rps / got.get('/unprotected')!.rps);
+        }
+        progress(`step ${number}, round ${round} of ${options.rounds} done`);
+      }
+      report.steps.push({
+        step: number,
+        title: step.title,
+        endpoints: ENDPOINTS.map((endpoint) => {
+          const s = samples.get(endpoint)!;
+          return { endpoint, rps: median(s.rps), p99: median(s.p99), ratio: median(s.ratio) };
+        }),
+      });
+    } finally {
+      server.stop();
+    }
+  }
+  return report;
+}
+
+export function formatReport(report: BenchReport): string {
+  const lines = [
+    `Node ${report.node}, ${report.cores} cores, ${report.pinned ? 'server on core 0, load on core 1 (taskset)' : 'not pinned to cores'}; ` +
+      `${report.options.connections} connections, ${report.options.amount ? `${report.options.amount} requests` : `${report.options.seconds} s`} per endpoint per round, ${report.options.rounds} rounds after a warm-up, medians`,
+    '',
+    '| step | endpoint | req/s | p99 ms | ratio to /unprotected |',
+    '|---|---|---:|---:|---:|',
+  ];
+  for (const { step, title, endpoints } of report.steps) {
+    for (const e of endpoints) lines.push(`| ${String(step).padStart(2, '0')} ${title} | ${e.endpoint} | ${Math.round(e.rps)} | ${e.p99.toFixed(1)} | ${e.ratio.toFixed(2)} |`);
+  }
+  return lines.join('\n');
+}

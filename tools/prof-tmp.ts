@@ -1,0 +1,12 @@
+import { spawn } from 'node:child_process';
+import { launchStep, freePort } from './launch.ts';
+import { findStep } from './steps.ts';
+import { validToken } from './attack/lab.ts';
+const port = await freePort();
+const l = launchStep(findStep(Number(process.argv[2])), { ports: [port], stdio: 'ignore', prefix: ['taskset', '-c', '0'], nodeArgs: ['--require', '/tmp/exit.cjs', '--cpu-prof', '--cpu-prof-dir=/tmp/prof'], env: { JWT_SECRET: 'x'.repeat(40), TOKEN_TTL_SECONDS: '3600' } });
+await l.ready();
+const token = await validToken({ apiUrl: l.urls[0]! });
+const path = process.argv[3] ?? '/protected';
+await new Promise((r) => spawn('taskset', ['-c', '1', process.execPath, 'node_modules/autocannon/autocannon.js', '-c', '10', '-d', '5', '-H', `Authorization=Bearer ${token}`, l.urls[0] + path], { stdio: 'inherit' }).on('close', r));
+for (const c of l.children) c.kill('SIGINT');
+await new Promise((r) => setTimeout(r, 1500));
