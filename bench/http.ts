@@ -7,6 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { detectTransport, validToken } from '../tools/attack/lab.ts';
 import { freePort, launchStep } from '../tools/launch.ts';
 import { findStep } from '../tools/steps.ts';
@@ -27,6 +28,8 @@ export interface Options {
   settle?: [number, number];
   /** Pin server and load to their own cores where possible (default true). */
   pin?: boolean;
+  /** Write a CPU profile of each server into this folder (node --cpu-prof). */
+  profileDir?: string;
 }
 
 export interface EndpointResult {
@@ -92,7 +95,10 @@ export async function httpBenchmark(options: Options, progress: (line: string) =
     const port = await freePort();
     // A key for steps that read one, and tokens that outlive the benchmark.
     const env = { JWT_SECRET: randomBytes(32).toString('base64url'), TOKEN_TTL_SECONDS: '3600' };
-    const server = launchStep(step, { ports: [port], env, stdio: 'ignore', prefix: pinned ? ['taskset', '-c', '0'] : [] });
+    const nodeArgs = options.profileDir
+      ? ['--require', fileURLToPath(new URL('./exit-on-signal.cjs', import.meta.url)), '--cpu-prof', '--cpu-prof-dir', options.profileDir]
+      : [];
+    const server = launchStep(step, { ports: [port], env, stdio: 'ignore', nodeArgs, prefix: pinned ? ['taskset', '-c', '0'] : [] });
     try {
       await server.ready();
       const url = server.urls[0]!;
@@ -140,6 +146,8 @@ export async function httpBenchmark(options: Options, progress: (line: string) =
       });
     } finally {
       server.stop();
+      // Let a profiled server write its profile before the next one starts.
+      if (options.profileDir) await Promise.all(server.children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
     }
   }
   return report;

@@ -1,4 +1,5 @@
-// npm run bench [-- --json] [-- --steps 5,6 --rounds 3 --seconds 3]
+// npm run bench [-- --json] [-- --steps 5,6 --rounds 3 --seconds 3] [-- --profile bench/results]
+import path from 'node:path';
 import { cli, fail } from '../tools/cli.ts';
 import { formatReport, httpBenchmark } from './http.ts';
 
@@ -11,13 +12,15 @@ Options:
   --rounds <n>         rounds; each runs every endpoint once (default 3)
   --seconds <s>        seconds per endpoint per round (default 3)
   --connections <n>    concurrent connections (default 10)
-  --json               print JSON instead of a table`;
+  --json               print JSON instead of a table
+  --profile <folder>   write a CPU profile of each server there (open it in Chrome DevTools)`;
 const { values } = cli(usage, {
   steps: { type: 'string' },
   rounds: { type: 'string' },
   seconds: { type: 'string' },
   connections: { type: 'string' },
   json: { type: 'boolean' },
+  profile: { type: 'string' },
 });
 const whole = (value: string | undefined, fallback: number, name: string) => {
   const n = value === undefined ? fallback : Number(value);
@@ -29,6 +32,7 @@ const options = {
   rounds: whole(values.rounds, 3, 'rounds'),
   seconds: whole(values.seconds, 3, 'seconds'),
   connections: whole(values.connections, 10, 'connections'),
+  profileDir: values.profile === undefined ? undefined : path.resolve(values.profile),
 };
 try {
   const report = await httpBenchmark(options, values.json ? undefined : (line) => console.error(line));
