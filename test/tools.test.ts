@@ -22,7 +22,7 @@ describe('learner tooling', { concurrency: true }, () => {
   test('start-from copies a step, remembers it, and notices the learner\'s changes', () => {
     const dir = path.join(scratch, 'start');
     const files = startFrom(findStep(4), dir);
-    assert.deepEqual(files, ['app.ts', 'token-required.ts'], 'The workspace holds every file of step 4');
+    assert.deepEqual(files, ['README.md', 'app.ts', 'token-required.ts'], 'The workspace holds every file of step 4');
     assert.equal(workspaceStep(dir)?.number, 4, 'The workspace knows which step it came from (npm run dev runs that)');
     assert.deepEqual(changedFiles(dir), [], 'A fresh copy has no changes of the learner');
     appendFileSync(path.join(dir, 'app.ts'), '\n// mine\n');
