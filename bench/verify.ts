@@ -3,8 +3,9 @@
 // against the floor: node:crypto's HMAC-SHA256, base64url and JSON.parse.
 // Printed as ratios to the floor; times are medians over alternating rounds.
 import { createHmac, createSecretKey, randomBytes, timingSafeEqual } from 'node:crypto';
-import { realpathSync } from 'node:fs';
+
 import jwt from 'jsonwebtoken';
+import { isMain } from '../tools/cli.ts';
 
 export interface MicroResult {
   name: string;
@@ -58,15 +59,7 @@ export function microBenchmark({ rounds = 7, msPerRound = 150 } = {}): MicroResu
   return cases.map(([name], i) => ({ name, nsPerOp: ns[i]!, ratio: ns[i]! / ns[0]! }));
 }
 
-function isMain(): boolean {
-  try {
-    return realpathSync(process.argv[1] ?? '') === realpathSync(import.meta.filename);
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
+if (isMain(import.meta.filename)) {
   const json = process.argv.includes('--json');
   const results = microBenchmark();
   if (json) console.log(JSON.stringify({ node: process.version, results }, null, 2));

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import type { KeyObject } from 'node:crypto';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
-import { bearerRules, loginRules, type Hardened } from './helpers/hardened.ts';
+import { bearerRules, hardened, loginRules } from './helpers/hardened.ts';
 import { checkpoint, codeDir, exportedApp, importStep, serve } from './helpers/step.ts';
 import { hmacToken } from './helpers/tokens.ts';
 
@@ -105,21 +105,7 @@ checkpoint(6, () => {
     });
   });
 
-  const h: Hardened = {
-    get loginUrl() {
-      return server.url;
-    },
-    get apiUrl() {
-      return server.url;
-    },
-    alg: 'HS256',
-    issuer: '',
-    audience: '',
-    ttl: 40,
-    realm: 'jwt-koa-workshop',
-    clock: { now: 1_800_000_000 },
-    sign: (header, claims) => hmacToken(header, claims, SECRET),
-  };
+  const h = hardened({ alg: 'HS256', loginUrl: () => server.url, apiUrl: () => server.url, sign: (header, claims) => hmacToken(header, claims, SECRET) });
   const server = serve(async () => {
     const config = step.loadConfig({ JWT_SECRET: SECRET });
     config.now = () => h.clock.now;

@@ -5,7 +5,7 @@ import { generateKeyPairSync, createPrivateKey, createPublicKey, type JsonWebKey
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { before, describe, test } from 'node:test';
-import { bearer, bearerRules, goodClaims, loginRules, loginToken, type Hardened } from './helpers/hardened.ts';
+import { START, bearer, bearerRules, goodClaims, hardened, loginRules, loginToken } from './helpers/hardened.ts';
 import { get, show } from './helpers/http.ts';
 import { checkpoint, importStep, listen, serve, type Listenable } from './helpers/step.ts';
 import { decode, hmacToken } from './helpers/tokens.ts';
@@ -33,8 +33,6 @@ interface ApiConfig {
   now: () => number;
 }
 
-const START = 1_800_000_000;
-
 checkpoint(7, () => {
   let keys: Keys;
   let auth: { loadAuthConfig(env: object): AuthConfig; createAuthApp(config: AuthConfig): Listenable };
@@ -42,24 +40,15 @@ checkpoint(7, () => {
   let ring: Ring;
   // The JWKS as the API sees it: through a switch that can take it down.
   let jwksDown = false;
-  const h: Hardened = {
-    get loginUrl() {
-      return authServer.url;
-    },
-    get apiUrl() {
-      return apiServer.url;
-    },
+  const h = hardened({
     alg: 'ES256',
-    issuer: 'jwt-koa-workshop',
-    audience: 'jwt-koa-workshop-api',
-    ttl: 40,
-    realm: 'jwt-koa-workshop',
-    clock: { now: START },
+    loginUrl: () => authServer.url,
+    apiUrl: () => apiServer.url,
     sign: (header, claims) => {
       const { kid, key } = ring.signingKey();
       return es256Token({ kid, ...header }, claims, key);
     },
-  };
+  });
 
   before(async () => {
     keys = (await importStep(7, 'keys.ts')) as unknown as Keys;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { findChromium } from '../tools/chromium.ts';
 import { launchChromium, waitForText, type Browser, type Page } from './helpers/browser.ts';
-import type { Hardened } from './helpers/hardened.ts';
+import { START, hardened } from './helpers/hardened.ts';
 import { get, show } from './helpers/http.ts';
 import { checkpoint, codeDir, exportedApp, importStep, serve } from './helpers/step.ts';
 import { hmacToken } from './helpers/tokens.ts';
@@ -17,24 +17,9 @@ interface Step08 {
 }
 
 const SECRET = 'a-test-key-of-32-bytes-or-more-0123456789';
-const START = 1_800_000_000;
 
 checkpoint(8, () => {
-  const h: Hardened = {
-    get loginUrl() {
-      return server.url;
-    },
-    get apiUrl() {
-      return server.url;
-    },
-    alg: 'HS256',
-    issuer: 'jwt-koa-workshop',
-    audience: 'jwt-koa-workshop-api',
-    ttl: 40,
-    realm: 'jwt-koa-workshop',
-    clock: { now: START },
-    sign: (header, claims) => hmacToken(header, claims, SECRET),
-  };
+  const h = hardened({ alg: 'HS256', loginUrl: () => server.url, apiUrl: () => server.url, sign: (header, claims) => hmacToken(header, claims, SECRET) });
   const server = serve(async () => {
     const step = (await importStep(8)) as unknown as Step08;
     const config = step.loadConfig({ JWT_SECRET: SECRET });

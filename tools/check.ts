@@ -1,8 +1,8 @@
 // npm run check: run checkpoint tests and show, per test, what passed and what
 // is still wrong, in the words of the test's assertion messages.
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { bold, cli, dim, fail, green, red } from './cli.ts';
+import { bold, cli, dim, fail, green, isMain, red } from './cli.ts';
 import { runTests, type TestResult } from './run-tests.ts';
 import { checkpointName, findStep, rel, steps, testFile, type Step } from './steps.ts';
 
@@ -33,15 +33,7 @@ function row(result: TestResult): string {
   return `  ${red('FAIL')}  ${name}\n        ${result.message ?? ''}`;
 }
 
-function isMain(): boolean {
-  try {
-    return realpathSync(process.argv[1] ?? '') === realpathSync(import.meta.filename);
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
+if (isMain(import.meta.filename)) {
   const usage = `
 Usage: npm run check [n]                     the reference step n (every step without n)
        npm run check -- <n> --dir workspace  your own code in workspace/ against step n

@@ -1,5 +1,6 @@
 // What every workshop command shares: parse flags with node:util's parseArgs,
 // answer --help, and turn a usage mistake into one line instead of a stack trace.
+import { realpathSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -32,3 +33,12 @@ export const cyan = paint(36);
 export const magenta = paint(35);
 export const dim = paint(2);
 export const bold = paint(1);
+
+/** Whether the module at `filename` (its import.meta.filename) is the script node was asked to run. */
+export function isMain(filename: string): boolean {
+  try {
+    return realpathSync(process.argv[1] ?? '') === realpathSync(filename);
+  } catch {
+    return false;
+  }
+}

@@ -1,9 +1,9 @@
 // npm run decode <token>: jwt.io in the terminal, offline. Shows the three
 // parts apart, explains each claim, warns about what a server should refuse,
 // and with --secret checks the signature.
-import { realpathSync } from 'node:fs';
+
 import jwt from 'jsonwebtoken';
-import { bold, cli, cyan, dim, fail, green, magenta, red, yellow } from './cli.ts';
+import { bold, cli, cyan, dim, fail, green, isMain, magenta, red, yellow } from './cli.ts';
 
 // RFC 7519 section 4.1 (registered claims) and RFC 7515 section 4.1 (header).
 const CLAIMS: Record<string, string> = {
@@ -124,15 +124,7 @@ async function readStdin(): Promise<string> {
   return text;
 }
 
-function isMain(): boolean {
-  try {
-    return realpathSync(process.argv[1] ?? '') === realpathSync(import.meta.filename);
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
+if (isMain(import.meta.filename)) {
   const usage = `
 Usage: npm run decode <token>                     decode a token, offline
        npm run decode -- <token> --secret <secret> and check its HMAC signature

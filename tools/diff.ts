@@ -1,9 +1,9 @@
 // npm run diff <n>: what step n adds to the step before it.
 // npm run diff -- <n> --dir workspace: what your workspace still lacks against step n.
 // A unified diff of the code (tests, lockfiles and Markdown left out), coloured.
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { cli, cyan, dim, fail, green, red } from './cli.ts';
+import { cli, cyan, dim, fail, green, isMain, red } from './cli.ts';
 import { findStep, rel, stepDir, steps, type Step } from './steps.ts';
 import { listFiles } from './workspace.ts';
 
@@ -80,15 +80,7 @@ export function colour(diff: string): string {
     .join('\n');
 }
 
-function isMain(): boolean {
-  try {
-    return realpathSync(process.argv[1] ?? '') === realpathSync(import.meta.filename);
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
+if (isMain(import.meta.filename)) {
   const usage = `
 Usage: npm run diff <n>                      what step n adds to step n-1
        npm run diff -- <n> --dir workspace   what your workspace still lacks against step n

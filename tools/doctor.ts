@@ -1,9 +1,9 @@
 // npm run doctor: is this machine ready for the workshop? Node's version,
 // the installed packages against the lockfile, and the default port.
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { cli, green, red } from './cli.ts';
+import { cli, green, isMain, red } from './cli.ts';
 import { root } from './steps.ts';
 
 export interface Finding {
@@ -56,15 +56,7 @@ export function checkPort(port: number): Promise<Finding> {
   });
 }
 
-function isMain(): boolean {
-  try {
-    return realpathSync(process.argv[1] ?? '') === realpathSync(import.meta.filename);
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
+if (isMain(import.meta.filename)) {
   cli('\nUsage: npm run doctor   check Node, the installed packages and port 3000; a fix for each problem', {});
   const engines = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
   const port = Number(process.env.PORT || 3000);

@@ -7,7 +7,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { findChromium } from './chromium.ts';
-import { cli, fail } from './cli.ts';
+import { cli, fail, isMain } from './cli.ts';
 import { root, steps } from './steps.ts';
 
 export const slidesDir = path.join(root, 'slides');
@@ -84,7 +84,7 @@ export async function render(out: string, options: { pdf?: string } = {}): Promi
   return files;
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === import.meta.filename) {
+if (isMain(import.meta.filename)) {
   const usage = `
 Usage: npm run slides        render every deck to slides/dist/*.html (offline)
        npm run slides:pdf    and to PDF, with Chromium (CHROME_PATH, or /usr/bin/chromium)

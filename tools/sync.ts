@@ -6,9 +6,9 @@
 //  - In README.md, the part between <!-- steps:start --> and <!-- steps:end -->
 //    is the table of steps, made from steps/steps.json.
 // npm run sync -- --check changes nothing and fails when a file is out of date.
-import { existsSync, readFileSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { cli, fail } from './cli.ts';
+import { cli, fail, isMain } from './cli.ts';
 import { rel, root, stepDir, steps } from './steps.ts';
 
 /** The lines of `name`'s region in `source`, nested region markers dropped, dedented. */
@@ -89,15 +89,7 @@ export function markdownFiles(): string[] {
   return files.filter((f) => existsSync(f));
 }
 
-function isMain(): boolean {
-  try {
-    return realpathSync(process.argv[1] ?? '') === realpathSync(import.meta.filename);
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
+if (isMain(import.meta.filename)) {
   const usage = `
 Usage: npm run sync                copy step code into slides and READMEs, rebuild the steps table
        npm run sync -- --check     change nothing; fail if anything is out of date

@@ -26,6 +26,28 @@ export interface Hardened {
 
 export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
+/** The clock every hardened checkpoint starts at: a fixed second, so tokens are the same each run. */
+export const START = 1_800_000_000;
+
+/** A hardened step as the shared rules see it: the workshop's issuer, audience, lifetime and realm. */
+export function hardened(options: { alg: string; loginUrl: () => string; apiUrl: () => string; sign: Hardened['sign'] }): Hardened {
+  return {
+    get loginUrl() {
+      return options.loginUrl();
+    },
+    get apiUrl() {
+      return options.apiUrl();
+    },
+    alg: options.alg,
+    issuer: 'jwt-koa-workshop',
+    audience: 'jwt-koa-workshop-api',
+    ttl: 40,
+    realm: 'jwt-koa-workshop',
+    clock: { now: START },
+    sign: options.sign,
+  };
+}
+
 /** Claims that the step accepts, at its clock. */
 export function goodClaims(h: Hardened, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return { sub: 'alice', iss: h.issuer, aud: h.audience, iat: h.clock.now, exp: h.clock.now + h.ttl, jti: 'test', ...overrides };
