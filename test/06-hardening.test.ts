@@ -20,6 +20,7 @@ interface Step06 {
   loadConfig(env: Record<string, string | undefined>, warn?: (message: string) => void): Config;
   createApp(config: Config): unknown;
   checkUser(users: Record<string, string>, name: string, password: string, compare?: (p: string, s: string) => Promise<boolean>): Promise<boolean>;
+  hashPassword(password: string, salt?: Buffer): Promise<string>;
 }
 
 const SECRET = 'a-test-key-of-32-bytes-or-more-0123456789';
@@ -97,6 +98,14 @@ checkpoint(6, () => {
       assert.equal(await step.checkUser(users, 'alice', 'wrong', compare), false);
       assert.equal(compared.length, 2, 'Both a wrong user and a wrong password must run the hash once: timing then tells nothing');
       assert.notEqual(compared[0], compared[1], 'The unknown user is checked against a dummy hash');
+    });
+
+    test('alice\'s stored hash is scrypt of pyconid with its salt, not the password', async () => {
+      const config = step.loadConfig({ JWT_SECRET: SECRET }) as Config & { users: Record<string, string> };
+      const stored = config.users.alice!;
+      assert.doesNotMatch(stored, /pyconid/, 'Never the password itself');
+      const salt = Buffer.from(stored.split('$')[4]!, 'base64url');
+      assert.equal(await step.hashPassword('pyconid', salt), stored, 'hashPassword(password, salt) makes the stored form');
     });
 
     test('a name from Object.prototype is not a user', async () => {
