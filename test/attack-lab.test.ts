@@ -1,11 +1,12 @@
 // The attack lab can fail: it reports a broken app as broken, the talk's app
 // truthfully, and the hardened step as clean.
 import assert from 'node:assert/strict';
-import type { KeyObject } from 'node:crypto';
+import { randomBytes, type KeyObject } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { attack, attackCount, crack, loadSecrets, type Report } from '../tools/attack/lab.ts';
 import { exportedApp, importStep, listen, type Listenable } from './helpers/step.ts';
 import { app as vulnerable } from './fixtures/vulnerable-app.ts';
+import { b64, hmacToken } from './helpers/tokens.ts';
 
 async function attackApp(app: Listenable, secret?: string): Promise<Report> {
   const running = await listen(app);
@@ -32,8 +33,12 @@ describe('the attack lab', { concurrency: 1 }, () => {
   });
 
   test('cracks a token signed with a published secret, and only then', () => {
-    const token = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VyIjoiYWxpY2UifQ.';
-    assert.equal(crack(token, ['secret']), undefined, 'No signature, nothing to crack');
+    const claims = { sub: 'alice' };
+    const header = { alg: 'HS256', typ: 'JWT' };
+    assert.equal(crack(hmacToken(header, claims, 'shhhhh'), loadSecrets()), 'shhhhh', 'jsonwebtoken\'s README secret is on the list');
+    assert.equal(crack(hmacToken({ ...header, alg: 'HS512' }, claims, 'indonesia'), loadSecrets()), 'indonesia', 'Any HMAC size');
+    assert.equal(crack(hmacToken(header, claims, randomBytes(32).toString('base64url')), loadSecrets()), undefined, 'A random 32-byte key is not guessed');
+    assert.equal(crack(`${b64(header)}.${b64(claims)}.`, loadSecrets()), undefined, 'No signature, nothing to crack');
   });
 
   test('reports a deliberately vulnerable app as vulnerable', async () => {

@@ -10,7 +10,7 @@ describe("each step's checkpoint fails on the step before it", { concurrency: 1 
   // One process runs every checkpoint, each against the step before its own.
   let run: RunOutcome;
   before(async () => {
-    run = await runTests({ files: steps.slice(1).map(testFile), env: { STEP_CODE: 'previous' }, isolate: false });
+    run = await runTests({ files: steps.slice(1).map(testFile), env: { STEP_CODE: 'previous' } });
   });
 
   for (const [i, step] of steps.entries()) {

@@ -17,8 +17,7 @@ export interface StepResult {
 
 /** Run the checkpoints of `chosen` steps against their reference code, or against `dir`. */
 export async function checkpoints(chosen: Step[], dir?: string): Promise<StepResult[]> {
-  // One process for all the chosen steps, their suites side by side.
-  const run = await runTests({ files: chosen.map(testFile), env: dir === undefined ? {} : { STEP_DIR: path.resolve(dir) }, isolate: false });
+  const run = await runTests({ files: chosen.map(testFile), env: dir === undefined ? {} : { STEP_DIR: path.resolve(dir) } });
   return chosen.map((step) => {
     const results = run.results.filter((r) => r.suites[0] === checkpointName(step));
     const failed = results.filter((r) => !r.ok).length;

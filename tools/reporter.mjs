@@ -30,7 +30,6 @@ export default async function* jsonLines(source) {
       continue;
     }
     const result = {
-      file: data.file ?? '',
       name: data.name,
       suites: open.slice(0, data.nesting),
       ok: event.type === 'test:pass',

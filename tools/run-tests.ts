@@ -1,6 +1,11 @@
-// Run test files with node:test through tsx, in a child process, and collect
-// one result per test. npm test, npm run check and the checkpoint proof all
-// run tests through here.
+// Run test files with node:test through tsx, in one child process, and
+// collect one result per test. npm test, npm run check and the checkpoint
+// proof all run tests through here.
+//
+// The files are imported into that one process (tools/import-all.ts), inside
+// one suite whose children run side by side: a process per file would cost
+// more in start-up than the tests themselves. Each file therefore wraps its
+// tests in a suite that names it, and results are told apart by that name.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,12 +13,11 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { root } from './steps.ts';
 
-/** The suite that holds every file of a run with isolate: false; left out of results. */
+/** The suite that holds every file of a run; left out of the results. */
 export const ALL_FILES = 'all test files';
 
 /** One finished test, as tools/reporter.mjs writes it. */
 export interface TestResult {
-  file: string;
   name: string;
   /** Names of the enclosing suites, outermost first. */
   suites: string[];
@@ -29,13 +33,6 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** Also print node's spec report while the tests run. */
   print?: boolean;
-  concurrency?: number;
-  /**
-   * false: import every file into one process (node runs tests on import).
-   * Much faster for many small runs; results then carry no file name, so each
-   * file should wrap its tests in a suite that names it.
-   */
-  isolate?: boolean;
 }
 
 export interface RunOutcome {
@@ -56,7 +53,7 @@ function childEnv(extra: Record<string, string>, print: boolean): NodeJS.Process
   return env;
 }
 
-export async function runTests({ files, env = {}, print = false, concurrency = 4, isolate = true }: RunOptions): Promise<RunOutcome> {
+export async function runTests({ files, env = {}, print = false }: RunOptions): Promise<RunOutcome> {
   const scratch = mkdtempSync(path.join(tmpdir(), 'jwt-workshop-tests-'));
   const jsonl = path.join(scratch, 'results.jsonl');
   const reporter = pathToFileURL(path.join(root, 'tools', 'reporter.mjs')).href;
@@ -64,17 +61,12 @@ export async function runTests({ files, env = {}, print = false, concurrency = 4
     '--import', 'tsx',
     `--test-reporter=${reporter}`, `--test-reporter-destination=${jsonl}`,
     ...(print ? ['--test-reporter=spec', '--test-reporter-destination=stdout'] : []),
-    ...(isolate
-      ? ['--test', `--test-concurrency=${concurrency}`, ...files]
-      : [path.join(root, 'tools', 'import-all.ts'), ...files]),
+    path.join(root, 'tools', 'import-all.ts'),
+    ...files,
   ];
   let output = '';
   const code = await new Promise<number>((resolve, reject) => {
-    const child = spawn(process.execPath, args, {
-      cwd: root,
-      env: childEnv(env, print),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(process.execPath, args, { cwd: root, env: childEnv(env, print), stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk;
       if (print) process.stdout.write(chunk);

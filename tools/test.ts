@@ -1,8 +1,6 @@
 // npm test: the strict typecheck and every test file, listed explicitly
 // (node --test given no files, or a glob the shell did not expand, can pass
 // having run nothing). Fails when any check fails or when no test ran.
-// The tests run in one process (each file wraps its tests in one suite):
-// a process per file costs more in start-up than the tests themselves.
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -13,9 +11,7 @@ function typecheck(): Promise<{ ok: boolean; output: string }> {
   const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   return new Promise((resolve) => {
     let output = '';
-    // --incremental: a second run re-checks only what changed.
-    const cache = path.join(root, 'node_modules', '.cache', 'tsc.tsbuildinfo');
-    const child = spawn(process.execPath, [tsc, '--noEmit', '-p', root, '--incremental', '--tsBuildInfoFile', cache], { cwd: root });
+    const child = spawn(process.execPath, [tsc, '--noEmit', '-p', root], { cwd: root });
     child.stdout.on('data', (chunk: Buffer) => (output += chunk));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk));
     child.on('close', (code) => resolve({ ok: code === 0, output }));
@@ -36,7 +32,7 @@ const otherFiles = readdirSync(testDir)
 const files = [...stepFiles, ...otherFiles];
 
 const started = Date.now();
-const [types, tests] = await Promise.all([typecheck(), runTests({ files, print: true, isolate: false })]);
+const [types, tests] = await Promise.all([typecheck(), runTests({ files, print: true })]);
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
 
 console.log('');
