@@ -6,7 +6,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { detectTransport, validToken } from '../tools/attack/lab.ts';
 import { freePort, launchStep } from '../tools/launch.ts';
@@ -62,23 +61,21 @@ interface Load {
   errors: number;
 }
 
-async function load(url: string, headers: Record<string, string>, options: Options, pinned: boolean): Promise<Load> {
-  const cli = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
-  const args = [cli, '-j', '-c', String(options.connections), ...(options.amount ? ['-a', String(options.amount), '-L', '100'] : ['-d', String(options.seconds)])];
-  for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}=${value}`);
-  args.push(url);
-  const [command, ...rest] = pinned ? ['taskset', '-c', '1', process.execPath, ...args] : [process.execPath, ...args];
+/** One round: every request in turn, from the load generator's own process. */
+async function loadRound(requests: { url: string; headers: Record<string, string>; login: boolean }[], options: Options, pinned: boolean): Promise<Load[]> {
+  const input = JSON.stringify({ connections: options.connections, seconds: options.seconds, amount: options.amount, settle: options.settle ?? [200, 1000], requests });
+  const script = fileURLToPath(new URL('./load.mjs', import.meta.url));
+  const [command, ...rest] = pinned ? ['taskset', '-c', '1', process.execPath, script, input] : [process.execPath, script, input];
   const output = await new Promise<string>((resolve, reject) => {
     let out = '';
-    const child = spawn(command!, rest, { stdio: ['ignore', 'pipe', 'ignore'] });
+    let err = '';
+    const child = spawn(command!, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (chunk: Buffer) => (out += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`autocannon exited with ${code}`))));
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`The load generator exited with ${code}: ${err.trim()}`))));
   });
-  const result = JSON.parse(output) as { requests: { average: number; total: number }; duration: number; latency: { p99: number }; non2xx: number; errors: number };
-  // With -a, average is over whole seconds; total over duration is the rate.
-  const rps = options.amount ? result.requests.total / Math.max(result.duration, 0.001) : result.requests.average;
-  return { rps, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors };
+  return JSON.parse(output) as Load[];
 }
 
 const median = (xs: number[]) => {
@@ -116,16 +113,11 @@ export async function httpBenchmark(options: Options, progress: (line: string) =
         };
         // Rotate the order each round, so no endpoint always goes first.
         const order = ENDPOINTS.map((_, i) => ENDPOINTS[(i + round) % ENDPOINTS.length]!);
-        const got = new Map<Endpoint, Load>();
-        for (const endpoint of order) {
-          const [target, headers] = requests[endpoint];
-          const result = await load(target, headers, round === 0 ? { ...options, seconds: 1, amount: options.amount && Math.min(options.amount, 100) } : options, pinned);
+        const warm = round === 0 ? { ...options, seconds: 1, amount: options.amount && Math.min(options.amount, 100) } : options;
+        const loads = await loadRound(order.map((endpoint) => ({ url: requests[endpoint][0], headers: requests[endpoint][1], login: endpoint === '/login' })), warm, pinned);
+        const got = new Map<Endpoint, Load>(order.map((endpoint, i) => [endpoint, loads[i]!]));
+        for (const [endpoint, result] of got) {
           if (result.non2xx > 0 || result.errors > 0) throw new Error(`Step ${number} ${endpoint}: ${result.non2xx} answers not 2xx, ${result.errors} errors`);
-          got.set(endpoint, result);
-          // Let the server finish what is still in flight (a /login's scrypt
-          // runs on after its client has gone) before the next endpoint.
-          const [pause, afterLogin] = options.settle ?? [200, 1000];
-          await new Promise((resolve) => setTimeout(resolve, endpoint === '/login' ? afterLogin : pause));
         }
         if (round === 0) continue;
         for (const endpoint of ENDPOINTS) {
@@ -156,7 +148,7 @@ export async function httpBenchmark(options: Options, progress: (line: string) =
 export function formatReport(report: BenchReport): string {
   const lines = [
     `Node ${report.node}, ${report.cores} cores, ${report.pinned ? 'server on core 0, load on core 1 (taskset)' : 'not pinned to cores'}; ` +
-      `${report.options.connections} connections, ${report.options.amount ? `${report.options.amount} requests` : `${report.options.seconds} s`} per endpoint per round, ${report.options.rounds} rounds after a warm-up, medians`,
+      `${report.options.connections} connections, ${report.options.amount ? `${report.options.amount} requests` : `${report.options.seconds} s`} per endpoint per round, ${report.options.rounds} round${report.options.rounds === 1 ? '' : 's'} after a warm-up, medians`,
     '',
     '| step | endpoint | req/s | p99 ms | ratio to /unprotected |',
     '|---|---|---:|---:|---:|',

@@ -4,13 +4,14 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { runTests, type RunOutcome } from '../tools/run-tests.ts';
-import { checkpointName, steps, testFile } from '../tools/steps.ts';
+import { checkpointName, stepDir, steps, testFile } from '../tools/steps.ts';
 
 describe("each step's checkpoint fails on the step before it", { concurrency: 1 }, () => {
   // One process runs every checkpoint, each against the step before its own.
   let run: RunOutcome;
   before(async () => {
-    run = await runTests({ files: steps.slice(1).map(testFile), env: { STEP_CODE: 'previous' } });
+    const previous = Object.fromEntries(steps.slice(1).map((step, i) => [step.number, stepDir(steps[i]!)]));
+    run = await runTests({ files: steps.slice(1).map(testFile), env: { STEP_DIRS: JSON.stringify(previous) } });
   });
 
   for (const [i, step] of steps.entries()) {

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { bold, cli, dim, fail, green, isMain, red } from './cli.ts';
 import { runTests, type TestResult } from './run-tests.ts';
-import { checkpointName, findStep, rel, steps, testFile, type Step } from './steps.ts';
+import { checkpointName, findStep, rel, steps, testFile, type CodeDirs, type Step } from './steps.ts';
 
 export interface StepResult {
   step: Step;
@@ -15,9 +15,9 @@ export interface StepResult {
   error?: string;
 }
 
-/** Run the checkpoints of `chosen` steps against their reference code, or against `dir`. */
-export async function checkpoints(chosen: Step[], dir?: string): Promise<StepResult[]> {
-  const run = await runTests({ files: chosen.map(testFile), env: dir === undefined ? {} : { STEP_DIR: path.resolve(dir) } });
+/** Run the checkpoints of `chosen` steps against their reference code, or the folders `dirs` names. */
+export async function checkpoints(chosen: Step[], dirs: CodeDirs = {}): Promise<StepResult[]> {
+  const run = await runTests({ files: chosen.map(testFile), env: { STEP_DIRS: JSON.stringify(dirs) } });
   return chosen.map((step) => {
     const results = run.results.filter((r) => r.suites[0] === checkpointName(step));
     const failed = results.filter((r) => !r.ok).length;
@@ -53,7 +53,7 @@ Options:
   }
   const where = values.dir === undefined ? 'the reference steps' : rel(path.resolve(values.dir)) || '.';
 
-  const summary = await checkpoints(chosen, values.dir);
+  const summary = await checkpoints(chosen, values.dir === undefined ? {} : { '*': path.resolve(values.dir) });
   for (const { step, results, failed, error } of summary) {
     if (values.quiet || (chosen.length > 1 && failed === 0)) continue;
     console.log(bold(`\nStep ${step.number}: ${step.title}`) + dim(` (test/${step.slug}.test.ts on ${where})`));

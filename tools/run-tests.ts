@@ -29,7 +29,7 @@ export interface TestResult {
 
 export interface RunOptions {
   files: string[];
-  /** Extra environment, such as STEP_DIR. */
+  /** Extra environment, such as STEP_DIRS. */
   env?: Record<string, string>;
   /** Also print node's spec report while the tests run. */
   print?: boolean;

@@ -53,3 +53,10 @@ export function servers(step: Step): { entry: string; port: number }[] {
 export function checkpointName(step: Step): string {
   return `Step ${step.slug.slice(0, 2)}: ${step.title}`;
 }
+
+/**
+ * Which folder each step's checkpoint runs against, when not its own: step
+ * number (or "*" for every step) to folder. Passed to test runs as the
+ * environment variable STEP_DIRS, in JSON.
+ */
+export type CodeDirs = Record<string, string>;

@@ -1,24 +1,24 @@
 // Load the code under test and serve it on a free port.
 //
-// Checkpoint tests run against the reference step by default. STEP_DIR points
-// them at another folder instead (a learner's workspace: npm run check -- 4
-// --dir workspace), and STEP_CODE=previous at the step before each step (to
-// prove each checkpoint means something). Every step test loads its code
-// through here.
+// Checkpoint tests run against the reference step by default. STEP_DIRS (a
+// JSON map, see CodeDirs) points them at other folders instead: a learner's
+// workspace (npm run check -- 4 --dir workspace), or the step before each step
+// (the proof that each checkpoint means something). Every step test loads its
+// code through here.
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe } from 'node:test';
-import { checkpointName, findStep, rel, stepDir, steps } from '../../tools/steps.ts';
+import { checkpointName, findStep, rel, stepDir, type CodeDirs } from '../../tools/steps.ts';
+
+const dirs: CodeDirs = JSON.parse(process.env.STEP_DIRS ?? '{}');
 
 /** The folder whose code is under test for step n. */
 export function codeDir(n: number): string {
-  if (process.env.STEP_DIR) return path.resolve(process.env.STEP_DIR);
-  const step = findStep(n);
-  const previous = steps[steps.indexOf(step) - 1];
-  return process.env.STEP_CODE === 'previous' && previous ? stepDir(previous) : stepDir(step);
+  const dir = dirs[n] ?? dirs['*'];
+  return dir === undefined ? stepDir(findStep(n)) : path.resolve(dir);
 }
 
 /**
