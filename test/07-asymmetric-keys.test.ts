@@ -154,6 +154,27 @@ checkpoint(7, () => {
       }
     });
 
+    test('a key rotated just after the API loaded the JWKS is fetched at once, and only once', async () => {
+      const fresh = await listen(makeApi()); // an API with nothing cached yet
+      const start = h.clock.now;
+      try {
+        const first = await get(`${fresh.url}/protected`, bearer(await loginToken(h)));
+        assert.equal(first.status, 200, `The first call loads the keys: ${show(first)}`);
+        ring.rotate(h.clock.now, h.ttl + 5); // no time passes: a learner typing fast
+        const rotated = await get(`${fresh.url}/protected`, bearer(await loginToken(h)));
+        assert.equal(rotated.status, 200, `A new kid right after the first load must not wait for the refetch interval: ${show(rotated)}`);
+        ring.rotate(h.clock.now, h.ttl + 5);
+        const again = await get(`${fresh.url}/protected`, bearer(await loginToken(h)));
+        assert.equal(again.status, 401, `A second unknown kid within the refetch interval is not fetched for: ${show(again)}`);
+        h.clock.now += 6;
+        const later = await get(`${fresh.url}/protected`, bearer(await loginToken(h)));
+        assert.equal(later.status, 200, `After the interval the API fetches again: ${show(later)}`);
+      } finally {
+        h.clock.now = start;
+        await fresh.close();
+      }
+    });
+
     test('answers 503 when the JWKS cannot be fetched, and recovers when it comes back', async () => {
       const fresh = await listen(makeApi()); // an API with nothing cached yet
       const start = h.clock.now;

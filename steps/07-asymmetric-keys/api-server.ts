@@ -35,17 +35,23 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
 
 // #region jwks-client
 // The public keys by kid, from the JWKS. A kid we do not know may be a new
-// key after a rotation: fetch again, but not more than once per
-// refetchSeconds, or a flood of made-up kids would flood the login service.
+// key after a rotation: fetch again. The first load is free; after a refetch
+// for an unknown kid, or a failed fetch, wait refetchSeconds before the next,
+// or a flood of made-up kids would flood the login service.
 export class JwksClient {
   private keys = new Map<string, KeyObject>();
-  private lastFetch = -Infinity;
+  private loaded = false;
+  private nextFetch = -Infinity;
   private lastFetchFailed = false;
 
   constructor(private config: ApiConfig) {}
 
   async key(kid: string): Promise<KeyObject | undefined> {
-    if (!this.keys.has(kid) && this.config.now() - this.lastFetch >= this.config.refetchSeconds) await this.refresh();
+    if (!this.keys.has(kid) && this.config.now() >= this.nextFetch) {
+      const refetch = this.loaded;
+      await this.refresh();
+      if (refetch || this.lastFetchFailed) this.nextFetch = this.config.now() + this.config.refetchSeconds;
+    }
     if (!this.keys.has(kid) && this.lastFetchFailed) {
       // Not the token's fault: we cannot tell whether it is good.
       throw new AuthError(503, undefined, 'temporarily_unavailable', 'The login service\'s public keys cannot be fetched right now; try again shortly.');
@@ -54,7 +60,6 @@ export class JwksClient {
   }
 
   private async refresh(): Promise<void> {
-    this.lastFetch = this.config.now();
     try {
       const res = await fetch(this.config.jwksUrl, { signal: AbortSignal.timeout(2000) });
       if (!res.ok) throw new Error(`JWKS answered ${res.status}`);
@@ -66,6 +71,7 @@ export class JwksClient {
         fresh.set(jwk.kid, createPublicKey({ key: jwk, format: 'jwk' }));
       }
       this.keys = fresh;
+      this.loaded = true;
       this.lastFetchFailed = false;
     } catch {
       this.lastFetchFailed = true;
