@@ -6,7 +6,7 @@
 // (the proof that each checkpoint means something). Every step test loads its
 // code through here.
 import { existsSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -63,8 +63,7 @@ export interface Running {
 
 /** Listen on port 0 on loopback: the OS picks a free port, so tests never collide. */
 export async function listen(app: Listenable): Promise<Running> {
-  const { createServer } = await import('node:http');
-  const server: Server = createServer(app.callback() as never);
+  const server = createServer(app.callback() as never);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', resolve);
