@@ -3,13 +3,14 @@
 // each pinned to its own core where the OS allows. Endpoints alternate in
 // rounds so that drift on a noisy machine hits all of them alike; figures are
 // medians over the rounds, and ratios are to the same app's /unprotected.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { detectTransport, validToken } from '../tools/attack/lab.ts';
+import { run } from '../tools/child.ts';
 import { freePort, launchStep } from '../tools/launch.ts';
 import { findStep } from '../tools/steps.ts';
+import { loginToken, tokenTransport } from '../tools/token.ts';
 
 export const ENDPOINTS = ['/unprotected', '/protected', '/login'] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
@@ -66,16 +67,9 @@ async function loadRound(requests: { url: string; headers: Record<string, string
   const input = JSON.stringify({ connections: options.connections, seconds: options.seconds, amount: options.amount, settle: options.settle ?? [200, 1000], requests });
   const script = fileURLToPath(new URL('./load.mjs', import.meta.url));
   const [command, ...rest] = pinned ? ['taskset', '-c', '1', process.execPath, script, input] : [process.execPath, script, input];
-  const output = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const child = spawn(command!, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`The load generator exited with ${code}: ${err.trim()}`))));
-  });
-  return JSON.parse(output) as Load[];
+  const { code, output, stdout } = await run(command!, rest);
+  if (code !== 0) throw new Error(`The load generator exited with ${code}: ${output.trim()}`);
+  return JSON.parse(stdout) as Load[];
 }
 
 const median = (xs: number[]) => {
@@ -99,13 +93,12 @@ export async function httpBenchmark(options: Options, progress: (line: string) =
     try {
       await server.ready();
       const url = server.urls[0]!;
-      const target = { apiUrl: url };
       const samples = new Map<Endpoint, { rps: number[]; p99: number[]; ratio: number[] }>(ENDPOINTS.map((e) => [e, { rps: [], p99: [], ratio: [] }]));
       // Round 0 warms up (the JIT compiles the hot paths) and is not counted.
       for (let round = options.warmup === false ? 1 : 0; round <= options.rounds; round++) {
         // A fresh token each round: step 05's tokens live 40 s whatever we ask.
-        const token = await validToken(target);
-        const transport = await detectTransport(target, token);
+        const token = await loginToken({ loginUrl: url });
+        const transport = await tokenTransport(url, token);
         const requests: Record<Endpoint, [string, Record<string, string>]> = {
           '/unprotected': [`${url}/unprotected`, {}],
           '/protected': transport === 'query' ? [`${url}/protected?token=${token}`, {}] : [`${url}/protected`, { Authorization: `Bearer ${token}` }],

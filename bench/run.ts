@@ -21,7 +21,7 @@ const { values } = cli(usage, {
   connections: { type: 'string' },
   json: { type: 'boolean' },
   profile: { type: 'string' },
-});
+}, { max: 0 });
 const whole = (value: string | undefined, fallback: number, name: string) => {
   const n = value === undefined ? fallback : Number(value);
   if (!Number.isInteger(n) || n <= 0) fail(`--${name} takes a whole number above 0.`);

@@ -59,13 +59,13 @@ export function microBenchmark({ rounds = 7, msPerRound = 150 } = {}): MicroResu
   return cases.map(([name], i) => ({ name, nsPerOp: ns[i]!, ratio: ns[i]! / ns[0]! }));
 }
 
-if (isMain(import.meta.filename)) {
+if (isMain(import.meta.url)) {
   const usage = `
 Usage: npm run bench:verify             HS256 sign and verify per operation, as ratios to the HMAC floor
        npm run bench:verify -- --json   the same as JSON
 Options:
   --json  print JSON instead of a table`;
-  const json = cli(usage, { json: { type: 'boolean' } }).values.json;
+  const json = cli(usage, { json: { type: 'boolean' } }, { max: 0 }).values.json;
   const results = microBenchmark();
   if (json) console.log(JSON.stringify({ node: process.version, results }, null, 2));
   else {

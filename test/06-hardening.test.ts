@@ -49,7 +49,7 @@ checkpoint(6, () => {
       const a = step.loadConfig({}, (m) => warnings.push(m));
       const b = step.loadConfig({}, () => {});
       assert.notDeepEqual(a.key.export(), b.key.export(), 'Each start makes a new random key');
-      assert.ok(a.key.export().length >= 32);
+      assert.ok(a.key.export().length >= 32, 'The random key has at least 32 bytes');
       assert.match(warnings.join('\n'), /restart/, 'Warn that tokens will not survive a restart');
     });
 

@@ -81,7 +81,7 @@ checkpoint(7, () => {
       const res = await get(`${h.loginUrl}/.well-known/jwks.json`);
       assert.equal(res.status, 200, show(res));
       const { keys: published } = res.json as { keys: Record<string, unknown>[] };
-      assert.ok(published.length >= 1);
+      assert.ok(published.length >= 1, 'The JWKS publishes at least the signing key');
       for (const jwk of published) {
         assert.deepEqual(Object.keys(jwk).sort(), ['alg', 'crv', 'kid', 'kty', 'use', 'x', 'y'], 'kty, crv, x, y, kid, alg, use: and no d, the private key');
         assert.equal(jwk.kty, 'EC');

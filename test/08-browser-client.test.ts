@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { findChromium } from '../tools/chromium.ts';
 import { launchChromium, waitForText, type Browser, type Page } from './helpers/browser.ts';
-import { START, hardened } from './helpers/hardened.ts';
+import { START, bearerRules, hardened, loginRules } from './helpers/hardened.ts';
 import { get, show } from './helpers/http.ts';
 import { checkpoint, codeDir, exportedApp, importStep, serve } from './helpers/step.ts';
 import { hmacToken } from './helpers/tokens.ts';
@@ -56,8 +56,10 @@ checkpoint(8, () => {
     });
   });
 
-  // The API's rules are step 06's, tested there; here they are exercised
-  // through the page, in the browser.
+  // Step 08 serves step 06's API: the same rules hold, so a rule changed in
+  // one step and not the other fails here.
+  describe('GET /login, as in step 06', () => loginRules(h));
+  describe('GET /protected, as in step 06', () => bearerRules(h));
 
   const chromium = findChromium();
   const skip = chromium ? false : process.env.CI ? false : 'no Chromium found (set CHROME_PATH, or apt-get install chromium)';

@@ -1,27 +1,26 @@
 // Proof that every checkpoint means something: step N's tests fail on the
-// code of step N-1, so no step is done before the learner has done its work.
-// (That they pass on step N itself is the rest of npm test.)
+// code of the step it builds on, so no step is done before the learner has
+// done its work. (That they pass on step N itself is the rest of npm test.)
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { runTests, type RunOutcome } from '../tools/run-tests.ts';
-import { checkpointName, stepDir, steps, testFile } from '../tools/steps.ts';
+import { checkpoints, type StepResult } from '../tools/check.ts';
+import { baseOf, stepDir, steps } from '../tools/steps.ts';
 
-describe("each step's checkpoint fails on the step before it", { concurrency: 1 }, () => {
-  // One process runs every checkpoint, each against the step before its own.
-  let run: RunOutcome;
+describe("each step's checkpoint fails on the step it builds on", { concurrency: 1 }, () => {
+  const built = steps.filter((step) => baseOf(step) !== undefined);
+  // One run, the way npm run check runs them, each step against its base.
+  let results: StepResult[];
   before(async () => {
-    const previous = Object.fromEntries(steps.slice(1).map((step, i) => [step.number, stepDir(steps[i]!)]));
-    run = await runTests({ files: steps.slice(1).map(testFile), env: { STEP_DIRS: JSON.stringify(previous) } });
+    const dirs = Object.fromEntries(built.map((step) => [step.number, stepDir(baseOf(step)!)]));
+    results = await checkpoints(built, dirs);
   });
 
-  for (const [i, step] of steps.entries()) {
-    const previous = steps[i - 1];
-    if (!previous) continue;
-    test(`checkpoint ${step.slug} fails on ${previous.slug}`, () => {
-      const mine = run.results.filter((r) => r.suites[0] === checkpointName(step));
-      const failed = mine.filter((r) => !r.ok).length;
-      assert.ok(mine.length > 0, `No result of ${checkpointName(step)} came back: ${run.output.slice(-500)}`);
-      assert.ok(failed > 0, `test/${step.slug}.test.ts passes on ${previous.slug}'s code (${mine.length} tests): add a test for what step ${step.number} adds`);
+  for (const [i, step] of built.entries()) {
+    const base = baseOf(step)!;
+    test(`checkpoint ${step.slug} fails on ${base.slug}`, () => {
+      const { passed, failed, results: ran, error } = results[i]!;
+      assert.ok(ran.length > 0, `Step ${step.number}'s checkpoint did not run on ${base.slug}: ${error ?? 'no results'}`);
+      assert.ok(failed > 0, `test/${step.slug}.test.ts passes on ${base.slug}'s code (${passed} tests): add a test for what step ${step.number} adds`);
     });
   }
 });

@@ -1,11 +1,17 @@
 // The learner tooling: workspace, check --dir, diff, doctor and decode.
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import jwt from 'jsonwebtoken';
 import { checkpoints } from '../tools/check.ts';
+import { npmFlags } from '../tools/cli.ts';
+import { banner, launchStep } from '../tools/launch.ts';
+import { freePort, portProblem } from '../tools/ports.ts';
+import { runTests } from '../tools/run-tests.ts';
+import { baseOf, nextOf } from '../tools/steps.ts';
+import { markdownFiles, namedRegions, unusedRegions } from '../tools/sync.ts';
 import { explain, relative } from '../tools/decode.ts';
 import { diffDirs, unifiedDiff } from '../tools/diff.ts';
 import { checkInstall, checkNode, checkPort } from '../tools/doctor.ts';
@@ -73,6 +79,56 @@ describe('learner tooling', { concurrency: true }, () => {
     busy.close();
     assert.equal(finding.ok, false);
     assert.match(finding.fix ?? '', /--port/);
+  });
+
+  test('a failing assertion without a message says what was expected and what came', async () => {
+    const run = await runTests({ files: [path.join(root, 'test', 'fixtures', 'bare-assertions.ts')] });
+    const messages = Object.fromEntries(run.results.map((r) => [r.name, r.message]));
+    assert.equal(messages['a status'], 'expected 403, got 401');
+    assert.equal(messages['a body'], 'expected {"message":"Token is invalid!"}, got {"message":"Token is invalid","extra":1}');
+    assert.equal(messages['a pattern'], 'expected "Basic realm:\\"x\\"" to match /realm="/');
+    assert.equal(messages['a condition'], 'expected a true value, got false');
+    assert.equal(messages['a message of its own'], 'token_type is Bearer (expected "Bearer", got "bearer")', 'The test\'s words first, then what came');
+  });
+
+  test('flags typed without -- do what was meant', () => {
+    const options = { dir: { type: 'string' }, force: { type: 'boolean' }, port: { type: 'string' } } as const;
+    const step = { max: 1, looksLike: (p: string) => /^\d+$/.test(p) };
+    // npm run check 5 --dir workspace: npm keeps --dir, passes "workspace" on.
+    assert.deepEqual(npmFlags(options, ['5', 'workspace'], step, { npm_config_dir: 'true' }), { values: { dir: 'workspace' }, positionals: ['5'] });
+    // npm run step 4 --port 3002: both look like numbers; one step at most.
+    assert.deepEqual(npmFlags(options, ['4', '3002'], step, { npm_config_port: 'true' }), { values: { port: '3002' }, positionals: ['4'] });
+    assert.deepEqual(npmFlags(options, ['5'], step, { npm_config_force: 'true' }), { values: { force: true }, positionals: ['5'] });
+    assert.deepEqual(npmFlags(options, ['5'], step, { npm_config_dir: 'ws2' }), { values: { dir: 'ws2' }, positionals: ['5'] }, '--dir=ws2 keeps its value');
+    assert.equal(npmFlags(options, ['5', 'a', 'b'], step, { npm_config_dir: 'true' }), undefined, 'Two candidates for one flag: ask for the exact command');
+  });
+
+  test('the manifest says what each step builds on', () => {
+    assert.equal(baseOf(findStep(4))?.number, 3, 'By default a step builds on the one before it');
+    assert.equal(baseOf(findStep(8))?.number, 6, 'Step 08 is step 06 with a page');
+    assert.equal(baseOf(findStep(0)), undefined);
+    assert.deepEqual(nextOf(findStep(6)).map((s) => s.number), [7, 8], 'After step 06 come 07 and 08');
+  });
+
+  test('the launcher starts a step, prints its Try lines, and sees a busy port', async () => {
+    const port = await freePort();
+    const launched = launchStep(findStep(1), { ports: [port], stdio: 'ignore' });
+    try {
+      await launched.ready();
+      const res = await fetch(`${launched.urls[0]}/`);
+      assert.equal(await res.text(), 'Hello, World!', 'Step 01 listens on the PORT the launcher gives it');
+      assert.match(await portProblem(port) ?? '', /in use/, 'A port a step listens on is reported busy');
+      assert.match(banner(findStep(1), launched.urls), new RegExp(`curl http://localhost:${port}/`), 'The Try lines name the port');
+      assert.match(banner(findStep(7), ['http://127.0.0.1:4000', 'http://127.0.0.1:4001']), /Bearer <the token>" http:\/\/localhost:4001\/protected/, '{1} is the second server');
+    } finally {
+      launched.stop();
+    }
+  });
+
+  test('sync names every region a slide shows, and only those', () => {
+    assert.deepEqual(unusedRegions(namedRegions(markdownFiles().map((f) => readFileSync(f, 'utf8')))), [], 'No region marker without a slide');
+    const all = unusedRegions(new Set());
+    assert.ok(all.some((line) => /steps\/04-token-required\/token-required\.ts has a region "token-required"/.test(line)), 'A region nothing names is reported, with its file');
   });
 
   test('decode explains claims against a given clock, and warns', () => {

@@ -5,9 +5,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { attack, attackCount, type Outcome, type Report, type Target } from './attack/lab.ts';
-import { bold, cli, dim, fail, green, red, yellow } from './cli.ts';
+import { bold, cli, dim, fail, green, red, stepArgument, yellow } from './cli.ts';
 import { freePort, launchStep } from './launch.ts';
-import { findStep, servers, type Step } from './steps.ts';
+import { servers } from './steps.ts';
 
 const usage = `
 Usage: npm run attack <n>                               start step n and attack it
@@ -32,7 +32,7 @@ const { values, positionals } = cli(usage, {
   token: { type: 'string' },
   secret: { type: 'string' },
   json: { type: 'boolean' },
-});
+}, { max: 1, looksLike: (p) => /^\d+$/.test(p) });
 
 function table(outcomes: Outcome[]): string {
   const paint = (verdict: Outcome['verdict']) =>
@@ -67,12 +67,7 @@ async function main(): Promise<void> {
     target = { apiUrl: values.url.replace(/\/$/, ''), loginUrl: values['login-url']?.replace(/\/$/, ''), user: values.user, password: values.password, token: values.token, secret: values.secret };
     name = values.url;
   } else {
-    let step: Step;
-    try {
-      step = findStep(positionals[0]);
-    } catch (err) {
-      fail(`${(err as Error).message}\n${usage.trim()}`);
-    }
+    const step = stepArgument(positionals, usage);
     // The lab picks the key for steps that read JWT_SECRET, and signs with it
     // as an insider would, to test each claim rule on its own.
     // A step that signs with a key pair keeps it in KEYS_FILE: the lab reads

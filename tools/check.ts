@@ -32,7 +32,7 @@ function row(result: TestResult): string {
   return `  ${red('FAIL')}  ${name}\n        ${result.message ?? ''}`;
 }
 
-if (isMain(import.meta.filename)) {
+if (isMain(import.meta.url)) {
   const usage = `
 Usage: npm run check [n]                     the reference step n (every step without n)
        npm run check -- <n> --dir workspace  your own code in workspace/ against step n
@@ -40,7 +40,7 @@ Usage: npm run check [n]                     the reference step n (every step wi
 Options:
   --dir <folder>  test the code in this folder instead of the reference step
   --quiet         print the summary only`;
-  const { values, positionals } = cli(usage, { dir: { type: 'string' }, quiet: { type: 'boolean' } });
+  const { values, positionals } = cli(usage, { dir: { type: 'string' }, quiet: { type: 'boolean' } }, { max: steps.length, looksLike: (p) => /^\d+$/.test(p) });
   let chosen: Step[];
   try {
     chosen = positionals.length > 0 ? positionals.map((p) => findStep(p)) : steps;

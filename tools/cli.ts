@@ -1,21 +1,106 @@
 // What every workshop command shares: parse flags with node:util's parseArgs,
 // answer --help, and turn a usage mistake into one line instead of a stack trace.
 import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { findStep, type Step } from './steps.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
+type Values<O extends Options> = { [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : string };
 
-export function cli<O extends Options>(usage: string, options: O) {
+export interface Parsed<O extends Options> {
+  values: Values<O>;
+  positionals: string[];
+}
+
+/**
+ * Which positional arguments a command takes: how many at most, and what one
+ * looks like. With it, a flag typed without `--` still does what was meant.
+ */
+export interface PositionalSpec {
+  max: number;
+  looksLike?: (value: string) => boolean;
+}
+
+/**
+ * Flags typed without `--` before them (`npm run check 5 --dir workspace`):
+ * npm keeps them for itself, sets npm_config_<flag>=true, and passes their
+ * values on as positional arguments. Give each such flag its value back:
+ * the positionals that do not look like the command's own, else those past
+ * its maximum. Returns undefined when that cannot be told apart.
+ */
+export function npmFlags<O extends Options>(
+  options: O,
+  positionals: string[],
+  spec: PositionalSpec,
+  env: NodeJS.ProcessEnv = process.env,
+): Parsed<O> | undefined {
+  const values: Record<string, string | boolean> = {};
+  const wanting: string[] = [];
+  for (const [name, option] of Object.entries(options)) {
+    // npm reads --no-watch as watch=false.
+    const negated = name.startsWith('no-') ? env[`npm_config_${name.slice(3).replace(/-/g, '_')}`] : undefined;
+    if (option.type === 'boolean' && negated === 'false') values[name] = true;
+    const value = env[`npm_config_${name.replace(/-/g, '_')}`];
+    if (value === undefined || value === '') continue;
+    if (option.type === 'boolean') values[name] = value === 'true';
+    else if (value !== 'true') values[name] = value; // --flag=value keeps its value
+    else wanting.push(name);
+  }
+  if (wanting.length === 0) return { values: values as Values<O>, positionals };
+  const own = positionals.filter((p) => spec.looksLike?.(p) ?? true);
+  const strangers = positionals.filter((p) => !(spec.looksLike?.(p) ?? true));
+  let taken: string[];
+  let kept: string[];
+  if (strangers.length === wanting.length) [taken, kept] = [strangers, own];
+  else if (strangers.length === 0 && own.length === spec.max + wanting.length) [taken, kept] = [own.slice(spec.max), own.slice(0, spec.max)];
+  else return undefined;
+  wanting.forEach((name, i) => (values[name] = taken[i]!));
+  return { values: values as Values<O>, positionals: kept };
+}
+
+/** The command as it should have been typed, with the flags after `--`. */
+export function asTyped(parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] }, script = process.env.npm_lifecycle_event): string {
+  const flags = Object.entries(parsed.values).flatMap(([name, value]) => (value === true ? [`--${name}`] : value === false || value === undefined ? [] : [`--${name}`, String(value)]));
+  return `npm run ${script ?? '<command>'} -- ${[...parsed.positionals, ...flags].join(' ')}`.trim();
+}
+
+export function cli<O extends Options>(usage: string, options: O, spec: PositionalSpec = { max: Infinity }): Parsed<O> {
+  let parsed: Parsed<O>;
   try {
-    const parsed = parseArgs({ options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
-    if ((parsed.values as { help?: boolean }).help) {
-      console.log(usage.trim());
-      process.exit(0);
-    }
-    return parsed as unknown as { values: { [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : string }; positionals: string[] };
+    parsed = parseArgs({ options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true }) as unknown as Parsed<O>;
   } catch (err) {
     fail(`${(err as Error).message}\n${usage.trim()}`);
   }
+  if ((parsed.values as { help?: boolean }).help || process.env.npm_config_help === 'true') {
+    console.log(usage.trim());
+    process.exit(0);
+  }
+  const fromNpm = npmFlags(options, parsed.positionals, spec);
+  if (fromNpm === undefined) {
+    fail(`npm took the flags for itself: put them after --, as in\n  npm run ${process.env.npm_lifecycle_event ?? '<command>'} -- ${parsed.positionals.join(' ')} --<flag> <value>\n${usage.trim()}`);
+  }
+  const merged = { values: { ...fromNpm.values, ...parsed.values }, positionals: fromNpm.positionals };
+  if (Object.keys(fromNpm.values).length > 0) console.error(dim(`(read as: ${asTyped(merged)})`));
+  if (merged.positionals.length > spec.max) fail(`Too many arguments: ${merged.positionals.join(' ')}\n${usage.trim()}`);
+  return merged;
+}
+
+/** The step a command was given, or the usage and exit 1. */
+export function stepArgument(positionals: string[], usage: string): Step {
+  try {
+    return findStep(positionals[0]);
+  } catch (err) {
+    fail(`${(err as Error).message}\n${usage.trim()}`);
+  }
+}
+
+/** A port from --port or PORT: a whole number from 1 to 65535, or one line and exit 1. */
+export function portArgument(value: string | undefined, what = '--port'): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const port = Number(value);
+  if (!/^\d+$/.test(value.trim()) || port < 1 || port > 65535) fail(`${what} takes a port number from 1 to 65535, not ${JSON.stringify(value)}.`);
+  return port;
 }
 
 /** Print a message for the learner and exit 1. */
@@ -34,10 +119,10 @@ export const magenta = paint(35);
 export const dim = paint(2);
 export const bold = paint(1);
 
-/** Whether the module at `filename` (its import.meta.filename) is the script node was asked to run. */
-export function isMain(filename: string): boolean {
+/** Whether the module with this import.meta.url is the script node was asked to run. */
+export function isMain(url: string): boolean {
   try {
-    return realpathSync(process.argv[1] ?? '') === realpathSync(filename);
+    return realpathSync(process.argv[1] ?? '.') === fileURLToPath(url);
   } catch {
     return false;
   }

@@ -124,14 +124,14 @@ async function readStdin(): Promise<string> {
   return text;
 }
 
-if (isMain(import.meta.filename)) {
+if (isMain(import.meta.url)) {
   const usage = `
 Usage: npm run decode <token>                     decode a token, offline
        npm run decode -- <token> --secret <secret> and check its HMAC signature
        echo <token> | npm run decode                 the token on standard input
 Options:
   --secret <secret>  the HMAC secret to verify the signature with`;
-  const { values, positionals } = cli(usage, { secret: { type: 'string' } });
+  const { values, positionals } = cli(usage, { secret: { type: 'string' } }, { max: 1, looksLike: (p) => p.includes('.') });
   let token = positionals[0];
   if (!token && !process.stdin.isTTY) token = (await readStdin()).trim();
   if (!token) fail(`Give a token to decode.${usage}`);

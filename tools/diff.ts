@@ -1,10 +1,10 @@
-// npm run diff <n>: what step n adds to the step before it.
+// npm run diff <n>: what step n adds to the step it builds on.
 // npm run diff -- <n> --dir workspace: what your workspace still lacks against step n.
 // A unified diff of the code (tests, lockfiles and Markdown left out), coloured.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { cli, cyan, dim, fail, green, isMain, red } from './cli.ts';
-import { findStep, rel, stepDir, steps, type Step } from './steps.ts';
+import { cli, cyan, dim, fail, green, isMain, red, stepArgument } from './cli.ts';
+import { baseOf, rel, stepDir } from './steps.ts';
 import { listFiles } from './workspace.ts';
 
 type Op = { kind: ' ' | '-' | '+'; line: string };
@@ -80,28 +80,23 @@ export function colour(diff: string): string {
     .join('\n');
 }
 
-if (isMain(import.meta.filename)) {
+if (isMain(import.meta.url)) {
   const usage = `
-Usage: npm run diff <n>                      what step n adds to step n-1
+Usage: npm run diff <n>                      what step n adds to the step it builds on
        npm run diff -- <n> --dir workspace   what your workspace still lacks against step n
 Options:
-  --dir <folder>  compare this folder with step n instead of step n-1`;
-  const { values, positionals } = cli(usage, { dir: { type: 'string' } });
-  let step: Step;
-  try {
-    step = findStep(positionals[0]);
-  } catch (err) {
-    fail(`${(err as Error).message}\n${usage.trim()}`);
-  }
+  --dir <folder>  compare this folder with step n instead of the step it builds on`;
+  const { values, positionals } = cli(usage, { dir: { type: 'string' } }, { max: 1, looksLike: (p) => /^\d+$/.test(p) });
+  const step = stepArgument(positionals, usage);
   let from: string;
   let label: string;
   if (values.dir !== undefined) {
     from = path.resolve(values.dir);
     label = rel(from) || '.';
   } else {
-    const previous = steps[steps.indexOf(step) - 1];
-    if (!previous) fail(`Step ${step.number} is the first: there is nothing before it to compare with.`);
-    from = stepDir(previous);
+    const base = baseOf(step);
+    if (!base) fail(`Step ${step.number} is the first: there is nothing before it to compare with.`);
+    from = stepDir(base);
     label = rel(from);
   }
   const diff = diffDirs(from, stepDir(step), [label, rel(stepDir(step))]);

@@ -56,8 +56,8 @@ export function checkPort(port: number): Promise<Finding> {
   });
 }
 
-if (isMain(import.meta.filename)) {
-  cli('\nUsage: npm run doctor   check Node, the installed packages and port 3000; a fix for each problem', {});
+if (isMain(import.meta.url)) {
+  cli('\nUsage: npm run doctor   check Node, the installed packages and port 3000; a fix for each problem', {}, { max: 0 });
   const engines = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
   const port = Number(process.env.PORT || 3000);
   const findings = [checkNode(process.version, engines), ...checkInstall(), await checkPort(port)];

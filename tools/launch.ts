@@ -1,10 +1,15 @@
-// Start a step's servers as `npm run step` does, each in its own process:
-// npm run step, the attack lab and the benchmark all launch steps through here.
+// Start a step's servers, each in its own process. npm run step, npm start,
+// npm run dev, the attack lab and the benchmark all launch steps through
+// here, so the steps themselves only listen: the launcher checks the ports
+// first, passes each server its PORT, and prints what to try.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import path from 'node:path';
-import { servers, stepDir, type Step } from './steps.ts';
+import { bold, dim, fail } from './cli.ts';
+import { portProblem } from './ports.ts';
+import { fillUrls, servers, stepDir, type Step } from './steps.ts';
+
+export { freePort } from './ports.ts';
 
 export interface Launched {
   /** One URL per server, in the order of servers(step): the login service first. */
@@ -13,18 +18,6 @@ export interface Launched {
   /** Resolves when every server answers HTTP. */
   ready(timeoutMs?: number): Promise<void>;
   stop(): void;
-}
-
-/** A port that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 export interface LaunchOptions {
@@ -46,8 +39,10 @@ export function launchStep(step: Step, options: LaunchOptions = {}): Launched {
   const list = servers(step);
   const ports = list.map((server, i) => options.ports?.[i] ?? server.port);
   const urls = ports.map((port) => `http://127.0.0.1:${port}`);
-  // A resource server finds the login service's public keys here (step 07).
-  const env = { ...process.env, JWKS_URL: `${urls[0]}/.well-known/jwks.json`, ...options.env };
+  // What the step's manifest entry asks for (step 07's API finds the login
+  // service's keys through JWKS_URL), then what the caller sets.
+  const stepEnv = Object.fromEntries(Object.entries(step.env ?? {}).map(([name, value]) => [name, fillUrls(value, urls)]));
+  const env = { ...process.env, ...stepEnv, ...options.env };
   const children = list.map(({ entry }, i) => {
     const file = path.join(options.dir ?? stepDir(step), entry);
     // Watch mode needs tsx's own runner; otherwise one process, tsx as a loader.
@@ -80,8 +75,47 @@ export function launchStep(step: Step, options: LaunchOptions = {}): Launched {
   };
 }
 
-/** Keep the servers in the foreground: when one exits, stop the rest and exit as it did. */
-export function foreground(launched: Launched): void {
+/** Ports for a step's servers from one given port: the first there, the others after it. */
+export function portsFrom(step: Step, base: number | undefined): number[] {
+  return servers(step).map((server, i) => (base === undefined ? server.port : base + i));
+}
+
+/** What the launcher prints once a step listens: where, and what to try. */
+export function banner(step: Step, urls: string[], label = `Step ${String(step.number).padStart(2, '0')} (${step.title})`): string {
+  const list = servers(step);
+  // localhost for people: it is what they type, and what the docs show.
+  const shown = urls.map((url) => url.replace('127.0.0.1', 'localhost'));
+  const where = list.map((server, i) => `${list.length > 1 ? `${server.name ?? server.entry} on ` : ''}${shown[i]}`).join(', ');
+  const tries = (step.try ?? []).map((line) => `  ${fillUrls(line, shown)}`);
+  return [`${bold(label)} listening: ${where}`, ...(tries.length ? ['Try, in another terminal:', ...tries] : []), dim('Ctrl-C stops it.')].join('\n');
+}
+
+export interface ForegroundOptions {
+  dir?: string;
+  port?: number;
+  watch?: boolean;
+  /** The banner's first words, for a workspace. */
+  label?: string;
+  /** Whose Try lines to print, when not the step's own (a workspace on its way to the next step). */
+  tryStep?: Step;
+  /** The command to suggest with another port, given that port. */
+  retry?: (port: number) => string;
+}
+
+/**
+ * Run a step for a person at a terminal: refuse busy ports in one line,
+ * start the servers, print the banner when they answer, and stay until
+ * Ctrl-C or until a server exits (its exit status becomes ours).
+ */
+export async function runInForeground(step: Step, options: ForegroundOptions = {}): Promise<void> {
+  const ports = portsFrom(step, options.port);
+  const problems = step.script ? [] : (await Promise.all(ports.map(portProblem))).filter((p) => p !== undefined);
+  if (problems.length > 0) {
+    const port = ports[0]! + ports.length;
+    const retry = options.retry?.(port) ?? `npm run step -- ${step.number} --port ${port}`;
+    fail(`Cannot start: ${problems.join(', ')}. Stop what uses it (another npm run step?), or pick another port: ${retry}`);
+  }
+  const launched = launchStep(step, { dir: options.dir, ports, watch: options.watch });
   let exiting = false;
   for (const child of launched.children) {
     child.on('exit', (code) => {
@@ -93,9 +127,11 @@ export function foreground(launched: Launched): void {
   }
   // Ctrl-C reaches the children too; wait for them rather than die first.
   process.on('SIGINT', () => {});
-}
-
-/** Ports for a step's servers from --port or PORT: the first there, the others after it. */
-export function portsFrom(step: Step, base: string | undefined): number[] | undefined {
-  return base === undefined ? undefined : servers(step).map((_, i) => Number(base) + i);
+  // A step with a mistake in it may take a while (watch mode waits for the
+  // fix): print the banner whenever it first answers, and never time out.
+  if (step.script) return;
+  launched.ready(24 * 3600 * 1000).then(
+    () => console.log(banner(options.tryStep ? { ...step, try: options.tryStep.try } : step, launched.urls, options.label)),
+    () => {},
+  );
 }

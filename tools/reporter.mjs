@@ -4,11 +4,87 @@
 // Plain JavaScript: node loads reporters before tsx can compile TypeScript.
 // The shape of a line is TestResult in run-tests.ts.
 
-function firstLine(error) {
+/** A value as a learner would write it, cut short when long. */
+function show(value, width = 80) {
+  let text;
+  if (value === undefined) text = 'undefined';
+  else if (typeof value === 'bigint') text = `${value}n`;
+  else if (value instanceof RegExp) text = String(value);
+  else {
+    try {
+      text = JSON.stringify(value) ?? String(value);
+    } catch {
+      text = String(value);
+    }
+  }
+  return text.length > width ? `${text.slice(0, width - 3)}...` : text;
+}
+
+const isObject = (value) => value !== null && typeof value === 'object';
+
+/** The first few places where two values differ, as "key: expected ..., got ...". */
+function differences(expected, actual, where = '', out = []) {
+  if (out.length >= 3) return out;
+  if (isObject(expected) && isObject(actual) && Array.isArray(expected) === Array.isArray(actual)) {
+    for (const key of new Set([...Object.keys(expected), ...Object.keys(actual)])) {
+      const at = Array.isArray(expected) ? `${where}[${key}]` : where ? `${where}.${key}` : key;
+      if (!(key in actual)) out.push(`${at}: missing, expected ${show(expected[key], 40)}`);
+      else if (!(key in expected)) out.push(`${at}: not expected, got ${show(actual[key], 40)}`);
+      else differences(expected[key], actual[key], at, out);
+      if (out.length >= 3) break;
+    }
+    return out;
+  }
+  if (!Object.is(expected, actual)) out.push(`${where || 'value'}: expected ${show(expected, 40)}, got ${show(actual, 40)}`);
+  return out;
+}
+
+/** What was wanted and what came, for an assertion error. */
+function wantedAndGot(err) {
+  const { operator, expected, actual } = err;
+  switch (operator) {
+    case 'strictEqual':
+    case 'equal':
+    case '==':
+      if (operator === '==' && expected === true) return undefined; // assert.ok: see below
+      return `expected ${show(expected)}, got ${show(actual)}`;
+    case 'notStrictEqual':
+    case 'notEqual':
+    case 'notDeepStrictEqual':
+    case 'notDeepEqual':
+      return `expected anything but ${show(expected)}`;
+    case 'deepStrictEqual':
+    case 'deepEqual': {
+      const whole = `expected ${show(expected, 60)}, got ${show(actual, 60)}`;
+      if (!isObject(expected) || !isObject(actual) || whole.length <= 100) return whole;
+      return differences(expected, actual).join('; ');
+    }
+    case 'match':
+      return `expected ${show(actual)} to match ${expected}`;
+    case 'doesNotMatch':
+      return `expected ${show(actual)} not to match ${expected}`;
+    default:
+      return undefined;
+  }
+}
+
+function message(error) {
   let err = error;
   // node:test wraps a failure in ERR_TEST_FAILURE; the assertion is its cause.
   while (err && typeof err.cause === 'object' && err.cause) err = err.cause;
-  return String(err?.message ?? error).split('\n')[0].trim();
+  const text = String(err?.message ?? error);
+  const first = text.split('\n')[0].trim();
+  if (err?.code !== 'ERR_ASSERTION') return first;
+  const detail = wantedAndGot(err);
+  if (err.generatedMessage) {
+    if (detail) return detail;
+    // assert.ok(x). Node quotes the expression from the source, but through
+    // tsx's compiled code it may quote the wrong line: say only what came.
+    if (err.operator === '==') return `expected a true value, got ${show(err.actual)}`;
+    return first;
+  }
+  // A message of the test's own: add what came, unless it says already.
+  return detail && !/\bgot\b/.test(first) ? `${first} (${detail})` : first;
 }
 
 export default async function* jsonLines(source) {
@@ -23,8 +99,8 @@ export default async function* jsonLines(source) {
     const { data } = event;
     if (data.details?.type === 'suite') {
       if (event.type === 'test:fail') {
-        const message = firstLine(data.details.error);
-        for (const result of cancelled) yield line({ ...result, message });
+        const text = message(data.details.error);
+        for (const result of cancelled) yield line({ ...result, message: text });
         cancelled = [];
       }
       continue;
@@ -35,7 +111,7 @@ export default async function* jsonLines(source) {
       ok: event.type === 'test:pass',
       skipped: Boolean(data.skip),
     };
-    if (!result.ok) result.message = firstLine(data.details?.error);
+    if (!result.ok) result.message = message(data.details?.error);
     if (data.details?.error?.failureType === 'cancelledByParent') cancelled.push(result);
     else yield line(result);
   }

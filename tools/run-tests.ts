@@ -6,11 +6,11 @@
 // one suite whose children run side by side: a process per file would cost
 // more in start-up than the tests themselves. Each file therefore wraps its
 // tests in a suite that names it, and results are told apart by that name.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { run } from './child.ts';
 import { root } from './steps.ts';
 
 /** The suite that holds every file of a run; left out of the results. */
@@ -64,20 +64,7 @@ export async function runTests({ files, env = {}, print = false }: RunOptions): 
     path.join(root, 'tools', 'import-all.ts'),
     ...files,
   ];
-  let output = '';
-  const code = await new Promise<number>((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: root, env: childEnv(env, print), stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk;
-      if (print) process.stdout.write(chunk);
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk;
-      if (print) process.stderr.write(chunk);
-    });
-    child.on('error', reject);
-    child.on('close', (status) => resolve(status ?? 1));
-  });
+  const { code, output } = await run(process.execPath, args, { cwd: root, env: childEnv(env, print), echo: print });
   let results: TestResult[] = [];
   try {
     results = readFileSync(jsonl, 'utf8')

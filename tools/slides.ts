@@ -2,10 +2,11 @@
 // slides/dist/, with an index page. npm run slides:pdf: PDFs too, with a
 // system Chromium. The slide toolchain (Marp CLI) has its own package.json in
 // slides/ and is installed on first use, so the workshop's install stays small.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { run } from './child.ts';
 import { findChromium } from './chromium.ts';
 import { cli, fail, isMain } from './cli.ts';
 import { root, steps } from './steps.ts';
@@ -57,17 +58,12 @@ export async function render(out: string, options: { pdf?: string } = {}): Promi
     for (const { file } of decks) cpSync(file, path.join(stage, path.basename(file)));
     if (existsSync(path.join(slidesDir, 'diagrams'))) cpSync(path.join(slidesDir, 'diagrams'), path.join(stage, 'diagrams'), { recursive: true });
     mkdirSync(out, { recursive: true });
-    const run = (extra: string[]) =>
-      new Promise<void>((resolve, reject) => {
-        let output = '';
-        const child = spawn(process.execPath, [marpCli, '--html', '--no-stdin', '-I', stage, '-o', out, ...extra]);
-        child.stdout.on('data', (chunk: Buffer) => (output += chunk));
-        child.stderr.on('data', (chunk: Buffer) => (output += chunk));
-        child.on('error', reject);
-        child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`Marp failed:\n${output}`))));
-      });
-    await run([]);
-    if (options.pdf) await run(['--pdf', '--allow-local-files', '--browser-path', options.pdf]);
+    const marp = async (extra: string[]) => {
+      const { code, output } = await run(process.execPath, [marpCli, '--html', '--no-stdin', '-I', stage, '-o', out, ...extra]);
+      if (code !== 0) throw new Error(`Marp failed:\n${output}`);
+    };
+    await marp([]);
+    if (options.pdf) await marp(['--pdf', '--allow-local-files', '--browser-path', options.pdf]);
   } finally {
     rmSync(stage, { recursive: true, force: true });
   }
@@ -84,13 +80,13 @@ export async function render(out: string, options: { pdf?: string } = {}): Promi
   return files;
 }
 
-if (isMain(import.meta.filename)) {
+if (isMain(import.meta.url)) {
   const usage = `
 Usage: npm run slides        render every deck to slides/dist/*.html (offline)
        npm run slides:pdf    and to PDF, with Chromium (CHROME_PATH, or /usr/bin/chromium)
 Options:
   --pdf  also render PDFs`;
-  const { values } = cli(usage, { pdf: { type: 'boolean' } });
+  const { values } = cli(usage, { pdf: { type: 'boolean' } }, { max: 0 });
   let browser: string | undefined;
   if (values.pdf) {
     browser = findChromium();

@@ -1,8 +1,8 @@
 // npm run start-from <n>: copy step n into workspace/ to code along from there.
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { cli, dim, fail, green } from './cli.ts';
-import { findStep, rel, type Step } from './steps.ts';
+import { cli, dim, fail, green, stepArgument } from './cli.ts';
+import { nextOf, rel } from './steps.ts';
 import { defaultWorkspace, overwriteConcern, startFrom } from './workspace.ts';
 
 const usage = `
@@ -12,13 +12,8 @@ Options:
   --force        overwrite without asking
   --to <folder>  copy into another folder than workspace/`;
 
-const { values, positionals } = cli(usage, { force: { type: 'boolean' }, to: { type: 'string' } });
-let step: Step;
-try {
-  step = findStep(positionals[0]);
-} catch (err) {
-  fail(`${(err as Error).message}\n${usage.trim()}`);
-}
+const { values, positionals } = cli(usage, { force: { type: 'boolean' }, to: { type: 'string' } }, { max: 1, looksLike: (p) => /^\d+$/.test(p) });
+const step = stepArgument(positionals, usage);
 const dir = values.to ? path.resolve(values.to) : defaultWorkspace;
 const concern = overwriteConcern(dir);
 if (concern !== undefined && !values.force) {
@@ -30,4 +25,6 @@ if (concern !== undefined && !values.force) {
 }
 const files = startFrom(step, dir);
 console.log(green(`${rel(dir)} now holds step ${step.number} (${step.title}): ${files.join(', ')}`));
-console.log(dim(`Next: npm run dev (runs it, restarts on save), npm run check -- ${step.number + 1} --dir ${rel(dir)} (how far your code gets with the next step), npm run diff -- ${step.number + 1} --dir ${rel(dir)} (what it still lacks)`));
+for (const next of nextOf(step)) {
+  console.log(dim(`Next, step ${next.number}: npm run dev (runs it, restarts on save), npm run check -- ${next.number} --dir ${rel(dir)} (how far your code gets), npm run diff -- ${next.number} --dir ${rel(dir)} (what it still lacks)`));
+}

@@ -10,10 +10,29 @@ export interface Step {
   title: string;
   /** The file `npx tsx` runs, relative to the step folder. */
   entry: string;
+  /** A script that prints and ends, rather than a server (step 00). */
+  script?: boolean;
   /** One line on what the step adds to the one before it. */
   adds: string;
+  /** What the entry's server is, when the step runs more than one ("login service"). */
+  name?: string;
   /** Further servers the step starts beside its entry, each on its own port. */
-  also?: { entry: string; port: number }[];
+  also?: { entry: string; port: number; name?: string }[];
+  /** The step this one builds on: the step before it unless it says. */
+  base?: number;
+  /**
+   * Commands to try once the servers listen, printed by the launcher; {0},
+   * {1}... stand for the servers' URLs.
+   */
+  try?: string[];
+  /** Environment for the step's servers, with the same {0}, {1}... */
+  env?: Record<string, string>;
+}
+
+export interface Server {
+  entry: string;
+  port: number;
+  name?: string;
 }
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -45,8 +64,24 @@ export function testFile(step: Step): string {
 }
 
 /** The step's servers: its entry and any `also`, with the port each listens on by default. */
-export function servers(step: Step): { entry: string; port: number }[] {
-  return [{ entry: step.entry, port: 3000 }, ...(step.also ?? [])];
+export function servers(step: Step): Server[] {
+  return [{ entry: step.entry, port: 3000, name: step.name }, ...(step.also ?? [])];
+}
+
+/** The step this one builds on, or undefined for the first. */
+export function baseOf(step: Step): Step | undefined {
+  if (step.base !== undefined) return findStep(step.base);
+  return steps[steps.indexOf(step) - 1];
+}
+
+/** The steps that build on this one: where a learner goes next. */
+export function nextOf(step: Step): Step[] {
+  return steps.filter((s) => baseOf(s) === step);
+}
+
+/** Put the servers' URLs into a manifest template: {0} is the first server's. */
+export function fillUrls(template: string, urls: string[]): string {
+  return template.replace(/\{(\d+)\}/g, (whole, i: string) => urls[Number(i)] ?? whole);
 }
 
 /** The name of a step's checkpoint suite: tools find a step's results by it. */

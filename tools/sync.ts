@@ -10,6 +10,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { cli, fail, isMain } from './cli.ts';
 import { rel, root, stepDir, steps } from './steps.ts';
+import { listFiles } from './workspace.ts';
 
 /** The lines of `name`'s region in `source`, nested region markers dropped, dedented. */
 export function region(source: string, name: string): string | undefined {
@@ -77,6 +78,27 @@ export function syncText(text: string, file: string): { text: string; errors: st
   return { text: out, errors };
 }
 
+/** The regions Markdown names, as "file#region". */
+export function namedRegions(texts: string[]): Set<string> {
+  const named = new Set<string>();
+  for (const text of texts) for (const m of text.matchAll(FENCE)) if (m[4]) named.add(`${m[3]}#${m[4]}`);
+  return named;
+}
+
+/** Region markers in the steps' code that no Markdown names: noise in code a learner reads. */
+export function unusedRegions(named: Set<string>): string[] {
+  const unused: string[] = [];
+  for (const step of steps) {
+    for (const file of listFiles(stepDir(step)).filter((f) => /\.(ts|js|mjs|html|css)$/.test(f))) {
+      const source = `steps/${step.slug}/${file}`;
+      for (const m of readFileSync(path.join(stepDir(step), file), 'utf8').matchAll(/^\s*\/\/\s*#region\s+([\w-]+)/gm)) {
+        if (!named.has(`${source}#${m[1]}`)) unused.push(`${source} has a region "${m[1]}" that no slide or README shows: remove its // #region and // #endregion lines`);
+      }
+    }
+  }
+  return unused;
+}
+
 /** Every Markdown file that may hold generated parts. */
 export function markdownFiles(): string[] {
   const files = [path.join(root, 'README.md')];
@@ -89,15 +111,17 @@ export function markdownFiles(): string[] {
   return files.filter((f) => existsSync(f));
 }
 
-if (isMain(import.meta.filename)) {
+if (isMain(import.meta.url)) {
   const usage = `
 Usage: npm run sync                copy step code into slides and READMEs, rebuild the steps table
        npm run sync -- --check     change nothing; fail if anything is out of date
 Options:
   --check  report what is out of date instead of writing it`;
-  const { values } = cli(usage, { check: { type: 'boolean' } });
+  const { values } = cli(usage, { check: { type: 'boolean' } }, { max: 0 });
   const problems: string[] = [];
-  for (const file of markdownFiles()) {
+  const files = markdownFiles();
+  problems.push(...unusedRegions(namedRegions(files.map((file) => readFileSync(file, 'utf8')))));
+  for (const file of files) {
     const current = readFileSync(file, 'utf8');
     const { text, errors } = syncText(current, file);
     problems.push(...errors);

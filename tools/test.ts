@@ -1,21 +1,16 @@
 // npm test: the strict typecheck and every test file, listed explicitly
 // (node --test given no files, or a glob the shell did not expand, can pass
 // having run nothing). Fails when any check fails or when no test ran.
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { run } from './child.ts';
 import { runTests } from './run-tests.ts';
 import { rel, root, steps, testFile } from './steps.ts';
 
-function typecheck(): Promise<{ ok: boolean; output: string }> {
+async function typecheck(): Promise<{ ok: boolean; output: string }> {
   const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-  return new Promise((resolve) => {
-    let output = '';
-    const child = spawn(process.execPath, [tsc, '--noEmit', '-p', root], { cwd: root });
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk));
-    child.on('close', (code) => resolve({ ok: code === 0, output }));
-  });
+  const { code, output } = await run(process.execPath, [tsc, '--noEmit', '-p', root], { cwd: root });
+  return { ok: code === 0, output };
 }
 
 const stepFiles = steps.map(testFile);

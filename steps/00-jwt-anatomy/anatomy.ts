@@ -1,9 +1,9 @@
 // Step 00: what a JSON Web Token is made of.
 // A token built by hand with node:crypto, the same token built with
 // jsonwebtoken, both decoded, and one tampered with.
-// Run it: npx tsx steps/00-jwt-anatomy/anatomy.ts
 import { createHmac } from 'node:crypto';
 import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import jwt from 'jsonwebtoken';
 
 // #region parts
@@ -50,15 +50,8 @@ export function tamper(token: string, claims: object): string {
 }
 // #endregion
 
-function isMain(): boolean {
-  try {
-    return realpathSync(process.argv[1] ?? '') === realpathSync(import.meta.filename);
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
+// Run directly (npx tsx), print the anatomy; a test imports the functions.
+if (realpathSync(process.argv[1] ?? '.') === fileURLToPath(import.meta.url)) {
   const byHand = signByHand(payload, secret);
   const withLibrary = signWithLibrary(payload, secret);
   const [h, p, s] = byHand.split('.');

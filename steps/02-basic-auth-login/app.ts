@@ -1,6 +1,6 @@
 // Step 02: /unprotected, /protected and a /login behind HTTP Basic auth.
-// Run it: npx tsx steps/02-basic-auth-login/app.ts
 import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import Koa from 'koa';
 import Router from '@koa/router';
 import basicAuth from 'koa-basic-auth';
@@ -64,35 +64,7 @@ app.use(router.routes());
 app.use(router.allowedMethods());
 // #endregion
 
-// #region listen
-// Listen only when run directly, so tests can import the app and pick a port.
-function isMain(): boolean {
-  try {
-    return realpathSync(process.argv[1] ?? '') === realpathSync(import.meta.filename);
-  } catch {
-    return false;
-  }
+// Listen when run directly (npx tsx), not when a test imports the app.
+if (realpathSync(process.argv[1] ?? '.') === fileURLToPath(import.meta.url)) {
+  app.listen(Number(process.env.PORT) || 3000);
 }
-
-if (isMain()) {
-  const port = Number(process.env.PORT || 3000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`PORT must be a number from 0 to 65535, not ${JSON.stringify(process.env.PORT)}.`);
-    process.exit(1);
-  }
-  const server = app.listen(port, () => {
-    const url = `http://localhost:${port}`;
-    console.log(`Step 02 listening on ${url}
-Try:
-  curl ${url}/unprotected
-  curl ${url}/protected
-  curl -i ${url}/login
-  curl -u alice:pyconid ${url}/login`);
-  });
-  server.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EADDRINUSE' && err.code !== 'EACCES') throw err;
-    console.error(`Port ${port} is ${err.code === 'EACCES' ? 'not allowed' : 'in use'}: pick another with PORT, e.g. npm run step -- 2 --port ${port + 1}`);
-    process.exit(1);
-  });
-}
-// #endregion

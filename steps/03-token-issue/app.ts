@@ -1,6 +1,6 @@
 // Step 03: /login answers a signed token instead of "logged in".
-// Run it: npx tsx steps/03-token-issue/app.ts
 import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import Koa from 'koa';
 import Router from '@koa/router';
 import basicAuth from 'koa-basic-auth';
@@ -15,7 +15,6 @@ const PASSWORD = 'pyconid';
 const TOKEN_SECONDS = 40;
 // #endregion
 
-// #region login-required
 // Any user name is accepted, as in the talk.
 const CHALLENGE = { 'WWW-Authenticate': 'Basic realm="Login Required"' };
 
@@ -33,9 +32,7 @@ const loginRequired: Koa.Middleware = (ctx, next) => {
   }
   return checkPassword(ctx, next);
 };
-// #endregion
 
-// #region app
 export const app = new Koa();
 const router = new Router();
 
@@ -78,38 +75,8 @@ router.get('/login', loginRequired, (ctx) => {
 
 app.use(router.routes());
 app.use(router.allowedMethods());
-// #endregion
 
-// #region listen
-// Listen only when run directly, so tests can import the app and pick a port.
-function isMain(): boolean {
-  try {
-    return realpathSync(process.argv[1] ?? '') === realpathSync(import.meta.filename);
-  } catch {
-    return false;
-  }
+// Listen when run directly (npx tsx), not when a test imports the app.
+if (realpathSync(process.argv[1] ?? '.') === fileURLToPath(import.meta.url)) {
+  app.listen(Number(process.env.PORT) || 3000);
 }
-
-if (isMain()) {
-  const port = Number(process.env.PORT || 3000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`PORT must be a number from 0 to 65535, not ${JSON.stringify(process.env.PORT)}.`);
-    process.exit(1);
-  }
-  const server = app.listen(port, () => {
-    const url = `http://localhost:${port}`;
-    console.log(`Step 03 listening on ${url}
-Try:
-  curl ${url}/unprotected
-  curl ${url}/protected
-  curl -i ${url}/login
-  curl -u alice:pyconid ${url}/login
-Read the token: npm run decode <token>`);
-  });
-  server.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EADDRINUSE' && err.code !== 'EACCES') throw err;
-    console.error(`Port ${port} is ${err.code === 'EACCES' ? 'not allowed' : 'in use'}: pick another with PORT, e.g. npm run step -- 3 --port ${port + 1}`);
-    process.exit(1);
-  });
-}
-// #endregion

@@ -1,6 +1,6 @@
 // Step 04: /protected now needs a valid token in ?token=.
-// Run it: npx tsx steps/04-token-required/app.ts
 import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import Koa from 'koa';
 import Router from '@koa/router';
 import basicAuth from 'koa-basic-auth';
@@ -8,15 +8,12 @@ import auth from 'basic-auth';
 import jwt from 'jsonwebtoken';
 import { tokenRequired } from './token-required.ts';
 
-// #region config
 // The talk's demo values. Both are public now (they were on its slides), and
 // 'indonesia' is far too short for an HMAC key: step 06 shows what to do instead.
 const SECRET_KEY = 'indonesia';
 const PASSWORD = 'pyconid';
 const TOKEN_SECONDS = 40;
-// #endregion
 
-// #region login-required
 // Any user name is accepted, as in the talk.
 const CHALLENGE = { 'WWW-Authenticate': 'Basic realm="Login Required"' };
 
@@ -34,9 +31,7 @@ const loginRequired: Koa.Middleware = (ctx, next) => {
   }
   return checkPassword(ctx, next);
 };
-// #endregion
 
-// #region app
 export const app = new Koa();
 const router = new Router();
 
@@ -66,7 +61,6 @@ router.get('/protected', tokenRequired(SECRET_KEY), (ctx) => {
 });
 // #endregion
 
-// #region login
 router.get('/login', loginRequired, (ctx) => {
   // loginRequired has checked the credentials; read the user name they carry.
   const { name } = auth.parse(ctx.get('Authorization'))!;
@@ -76,43 +70,11 @@ router.get('/login', loginRequired, (ctx) => {
   const token = jwt.sign({ user: name, exp }, SECRET_KEY, { algorithm: 'HS256', noTimestamp: true });
   ctx.body = { token };
 });
-// #endregion
 
 app.use(router.routes());
 app.use(router.allowedMethods());
-// #endregion
 
-// #region listen
-// Listen only when run directly, so tests can import the app and pick a port.
-function isMain(): boolean {
-  try {
-    return realpathSync(process.argv[1] ?? '') === realpathSync(import.meta.filename);
-  } catch {
-    return false;
-  }
+// Listen when run directly (npx tsx), not when a test imports the app.
+if (realpathSync(process.argv[1] ?? '.') === fileURLToPath(import.meta.url)) {
+  app.listen(Number(process.env.PORT) || 3000);
 }
-
-if (isMain()) {
-  const port = Number(process.env.PORT || 3000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`PORT must be a number from 0 to 65535, not ${JSON.stringify(process.env.PORT)}.`);
-    process.exit(1);
-  }
-  const server = app.listen(port, () => {
-    const url = `http://localhost:${port}`;
-    console.log(`Step 04 listening on ${url}
-Try:
-  curl ${url}/unprotected
-  curl ${url}/protected
-  curl -i ${url}/login
-  curl -u alice:pyconid ${url}/login
-  curl "${url}/protected?token=<the token>"
-A token lasts ${TOKEN_SECONDS} s: after that /protected says it is invalid.`);
-  });
-  server.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EADDRINUSE' && err.code !== 'EACCES') throw err;
-    console.error(`Port ${port} is ${err.code === 'EACCES' ? 'not allowed' : 'in use'}: pick another with PORT, e.g. npm run step -- 4 --port ${port + 1}`);
-    process.exit(1);
-  });
-}
-// #endregion

@@ -1,14 +1,13 @@
 // Step 05: the talk's final flaskdemo.py, in TypeScript: one file, read top to
 // bottom in the talk's order (decorator, unprotected, protected, login).
-// Run it: npx tsx steps/05-final-app/app.ts
 import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import Koa from 'koa';
 import Router from '@koa/router';
 import basicAuth from 'koa-basic-auth';
 import auth from 'basic-auth';
 import jwt from 'jsonwebtoken';
 
-// #region config
 export const app = new Koa();
 const router = new Router();
 
@@ -16,7 +15,6 @@ const router = new Router();
 const SECRET_KEY = 'indonesia';
 const PASSWORD = 'pyconid';
 const TOKEN_SECONDS = 40;
-// #endregion
 
 // #region token-decorator
 // Token decorator: the route runs only for a request with a valid ?token=.
@@ -93,35 +91,7 @@ app.use(async (ctx, next) => {
 app.use(router.routes());
 app.use(router.allowedMethods());
 
-// #region listen
-// if __name__ == "__main__": listen only when run directly, not when imported.
-function isMain(): boolean {
-  try {
-    return realpathSync(process.argv[1] ?? '') === realpathSync(import.meta.filename);
-  } catch {
-    return false;
-  }
+// if __name__ == "__main__": listen when run directly, not when imported.
+if (realpathSync(process.argv[1] ?? '.') === fileURLToPath(import.meta.url)) {
+  app.listen(Number(process.env.PORT) || 3000);
 }
-
-if (isMain()) {
-  const port = Number(process.env.PORT || 3000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`PORT must be a number from 0 to 65535, not ${JSON.stringify(process.env.PORT)}.`);
-    process.exit(1);
-  }
-  const server = app.listen(port, () => {
-    const url = `http://localhost:${port}`;
-    console.log(`Step 05 listening on ${url}
-Try:
-  curl ${url}/unprotected
-  curl ${url}/protected
-  curl -u alice:pyconid ${url}/login
-  curl "${url}/protected?token=<the token>"`);
-  });
-  server.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EADDRINUSE' && err.code !== 'EACCES') throw err;
-    console.error(`Port ${port} is ${err.code === 'EACCES' ? 'not allowed' : 'in use'}: pick another with PORT, e.g. npm run step -- 5 --port ${port + 1}`);
-    process.exit(1);
-  });
-}
-// #endregion

@@ -1,16 +1,15 @@
 // Step 06: the talk's app as it should run in production. Same three routes;
 // every change is a rule from an RFC or the OWASP JWT cheat sheet, cited where
 // it is applied.
-// Run it: npx tsx steps/06-hardening/app.ts   (JWT_SECRET=... for a fixed key)
 import { createSecretKey, randomBytes, randomUUID, scrypt, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Koa from 'koa';
 import Router from '@koa/router';
 import auth from 'basic-auth';
 import jwt from 'jsonwebtoken';
 
-// #region config
 export interface Config {
   /** The HMAC key, made into a KeyObject once. */
   key: KeyObject;
@@ -66,9 +65,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (message:
     now: () => Math.floor(Date.now() / 1000),
   };
 }
-// #endregion
 
-// #region users
 // #region stored-users
 // The demo account alice / pyconid, stored as a salted scrypt hash, never as
 // the password itself. N=16384 is Node's default; OWASP's password storage
@@ -117,9 +114,7 @@ const MAX_PASSWORD = 1024;
 function acceptableCredentials(name: string, password: string): boolean {
   return name.length > 0 && name.length <= MAX_USER_NAME && password.length <= MAX_PASSWORD && !CONTROL.test(name) && !CONTROL.test(password);
 }
-// #endregion
 
-// #region answers
 // Every failure is JSON {"error", "message"} with the status and challenge
 // the RFCs name; nothing a client sends can turn into a 500.
 const REALM = 'jwt-koa-workshop';
@@ -162,7 +157,6 @@ async function answerErrors(ctx: Koa.Context, next: Koa.Next): Promise<void> {
     ctx.body = { error: err.error, message: err.message };
   }
 }
-// #endregion
 
 // #region bearer
 // RFC 6750 section 2.1: Authorization: Bearer <b64token>, the scheme in any case.
@@ -182,7 +176,6 @@ function bearerToken(ctx: Koa.Context): string {
 }
 // #endregion
 
-// #region verify
 export interface Claims {
   sub: string;
   iss: string;
@@ -293,9 +286,7 @@ export function verifyToken(token: string, config: Config, cache = new VerifiedT
   cache.add(token, claims as unknown as Claims);
   return claims as unknown as Claims;
 }
-// #endregion
 
-// #region app
 export function createApp(config: Config): Koa {
   const app = new Koa();
   const router = new Router();
@@ -306,12 +297,10 @@ export function createApp(config: Config): Koa {
     ctx.body = { message: 'Anyone can view this.' };
   });
 
-  // #region protected-route
   router.get('/protected', (ctx) => {
     const claims = verifyToken(bearerToken(ctx), config, verified);
     ctx.body = { message: 'Only available to people with valid tokens.', user: claims.sub };
   });
-  // #endregion
 
   // #region login-route
   router.get('/login', async (ctx) => {
@@ -339,44 +328,15 @@ export function createApp(config: Config): Koa {
   app.use(router.allowedMethods());
   return app;
 }
-// #endregion
 
-// #region listen
-function isMain(): boolean {
+// Listen when run directly (npx tsx), not when a test imports the app. A bad
+// setting is one line and exit 1, never a stack trace.
+if (realpathSync(process.argv[1] ?? '.') === fileURLToPath(import.meta.url)) {
   try {
-    return realpathSync(process.argv[1] ?? '') === realpathSync(import.meta.filename);
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
-  let config: Config;
-  try {
-    config = loadConfig();
+    createApp(loadConfig()).listen(Number(process.env.PORT) || 3000);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     console.error(err.message);
     process.exit(1);
   }
-  const port = Number(process.env.PORT || 3000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`PORT must be a number from 0 to 65535, not ${JSON.stringify(process.env.PORT)}.`);
-    process.exit(1);
-  }
-  const server = createApp(config).listen(port, () => {
-    const url = `http://localhost:${port}`;
-    console.log(`Step 06 listening on ${url} (tokens last ${config.ttlSeconds} s)
-Try:
-  curl ${url}/unprotected
-  curl -u alice:pyconid ${url}/login
-  curl -H "Authorization: Bearer <the token>" ${url}/protected
-  curl -i "${url}/protected?token=<the token>"     (refused: 400)`);
-  });
-  server.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EADDRINUSE' && err.code !== 'EACCES') throw err;
-    console.error(`Port ${port} is ${err.code === 'EACCES' ? 'not allowed' : 'in use'}: pick another with PORT, e.g. npm run step -- 6 --port ${port + 1}`);
-    process.exit(1);
-  });
 }
-// #endregion

@@ -1,12 +1,12 @@
 // Step 07, a resource service: it holds no secret at all. It verifies tokens
 // with the login service's public keys, fetched from its JWKS and cached.
-// Run it: npx tsx steps/07-asymmetric-keys/api-server.ts   (npm run step 7 runs both services)
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import Koa from 'koa';
 import Router from '@koa/router';
 import jwt from 'jsonwebtoken';
-import { AuthError, answerErrors, bearerError, missingToken } from './errors.ts';
+import { AuthError, ConfigError, answerErrors, bearerError, missingToken } from './errors.ts';
 
 export interface ApiConfig {
   jwksUrl: string;
@@ -172,32 +172,14 @@ export function createApiApp(config: ApiConfig): Koa {
   return app;
 }
 
-function isMain(): boolean {
+// Listen when run directly (npx tsx), not when a test imports the app. A bad
+// setting is one line and exit 1, never a stack trace.
+if (realpathSync(process.argv[1] ?? '.') === fileURLToPath(import.meta.url)) {
   try {
-    return realpathSync(process.argv[1] ?? '') === realpathSync(import.meta.filename);
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
-  const config = loadApiConfig();
-  const port = Number(process.env.PORT || 3001);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`PORT must be a number from 0 to 65535, not ${JSON.stringify(process.env.PORT)}.`);
+    createApiApp(loadApiConfig()).listen(Number(process.env.PORT) || 3001);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
     process.exit(1);
   }
-  const server = createApiApp(config).listen(port, () => {
-    const url = `http://localhost:${port}`;
-    const login = new URL(config.jwksUrl).origin.replace('127.0.0.1', 'localhost');
-    console.log(`Step 07 API on ${url} (no secret; public keys from ${config.jwksUrl})
-Try:
-  curl -u alice:pyconid ${login}/login
-  curl -H "Authorization: Bearer <the token>" ${url}/protected`);
-  });
-  server.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EADDRINUSE' && err.code !== 'EACCES') throw err;
-    console.error(`Port ${port} is ${err.code === 'EACCES' ? 'not allowed' : 'in use'}: pick another with PORT, e.g. PORT=${port + 2} npx tsx steps/07-asymmetric-keys/api-server.ts`);
-    process.exit(1);
-  });
 }

@@ -1,15 +1,15 @@
 // Step 07, the login service: the only holder of a private key. It signs
 // tokens with ES256 and publishes the public keys at /.well-known/jwks.json,
 // so that any number of APIs can verify tokens without being able to mint one.
-// Run it: npx tsx steps/07-asymmetric-keys/auth-server.ts   (npm run step 7 runs both services)
 import { randomUUID, scrypt, timingSafeEqual } from 'node:crypto';
 import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Koa from 'koa';
 import Router from '@koa/router';
 import auth from 'basic-auth';
 import jwt from 'jsonwebtoken';
-import { answerErrors, badCredentials } from './errors.ts';
+import { ConfigError, answerErrors, badCredentials } from './errors.ts';
 import { defaultKeyFile, watchedKeyRing, type KeyRing } from './keys.ts';
 
 export interface AuthConfig {
@@ -25,7 +25,7 @@ export interface AuthConfig {
 
 export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
   const ttl = Number(env.TOKEN_TTL_SECONDS ?? 40);
-  if (!Number.isSafeInteger(ttl) || ttl <= 0) throw new Error(`TOKEN_TTL_SECONDS must be a whole number of seconds above 0, not ${JSON.stringify(env.TOKEN_TTL_SECONDS)}.`);
+  if (!Number.isSafeInteger(ttl) || ttl <= 0) throw new ConfigError(`TOKEN_TTL_SECONDS must be a whole number of seconds above 0, not ${JSON.stringify(env.TOKEN_TTL_SECONDS)}.`);
   const now = () => Math.floor(Date.now() / 1000);
   return {
     keys: watchedKeyRing(defaultKeyFile(env), now),
@@ -92,38 +92,14 @@ export function createAuthApp(config: AuthConfig): Koa {
   return app;
 }
 
-function isMain(): boolean {
+// Listen when run directly (npx tsx), not when a test imports the app. A bad
+// setting is one line and exit 1, never a stack trace.
+if (realpathSync(process.argv[1] ?? '.') === fileURLToPath(import.meta.url)) {
   try {
-    return realpathSync(process.argv[1] ?? '') === realpathSync(import.meta.filename);
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
-  let config: AuthConfig;
-  try {
-    config = loadAuthConfig();
+    createAuthApp(loadAuthConfig()).listen(Number(process.env.PORT) || 3000);
   } catch (err) {
-    console.error((err as Error).message);
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
     process.exit(1);
   }
-  const port = Number(process.env.PORT || 3000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`PORT must be a number from 0 to 65535, not ${JSON.stringify(process.env.PORT)}.`);
-    process.exit(1);
-  }
-  const server = createAuthApp(config).listen(port, () => {
-    const url = `http://localhost:${port}`;
-    console.log(`Step 07 login service on ${url} (signs ES256 with kid ${config.keys().signingKey().kid.slice(0, 8)}...)
-Try:
-  curl ${url}/.well-known/jwks.json
-  curl -u alice:pyconid ${url}/login
-  npm run rotate-key        (a new key signs; the old one stays published until its tokens expire)`);
-  });
-  server.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EADDRINUSE' && err.code !== 'EACCES') throw err;
-    console.error(`Port ${port} is ${err.code === 'EACCES' ? 'not allowed' : 'in use'}: pick another with PORT, e.g. npm run step -- 7 --port ${port + 2}`);
-    process.exit(1);
-  });
 }

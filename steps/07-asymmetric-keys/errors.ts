@@ -2,6 +2,9 @@
 // "message"}, with the status and challenge RFC 6750 and RFC 7617 name.
 import type Koa from 'koa';
 
+/** A setting that is missing or wrong: the services print its message and exit 1. */
+export class ConfigError extends Error {}
+
 export const REALM = 'jwt-koa-workshop';
 
 export class AuthError extends Error {

@@ -1,8 +1,8 @@
 // Step 08: step 06's server, which also serves a page at / that logs in,
 // shows the token's parts and calls the API: the token at work in a browser.
-// Run it: npx tsx steps/08-browser-client/app.ts, then open http://localhost:3000
 import { createSecretKey, randomBytes, randomUUID, scrypt, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -11,7 +11,6 @@ import Router from '@koa/router';
 import auth from 'basic-auth';
 import jwt from 'jsonwebtoken';
 
-// #region config
 export interface Config {
   /** The HMAC key, made into a KeyObject once. */
   key: KeyObject;
@@ -36,7 +35,6 @@ const MIN_KEY_BYTES = 32;
 export class ConfigError extends Error {}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (message: string) => void = console.warn): Config {
-  // #region key
   let secret: Buffer;
   if (env.JWT_SECRET === undefined || env.JWT_SECRET === '') {
     secret = randomBytes(MIN_KEY_BYTES);
@@ -49,7 +47,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (message:
       );
     }
   }
-  // #endregion
   const ttl = Number(env.TOKEN_TTL_SECONDS ?? 40);
   if (!Number.isSafeInteger(ttl) || ttl <= 0) {
     throw new ConfigError(`TOKEN_TTL_SECONDS must be a whole number of seconds above 0, not ${JSON.stringify(env.TOKEN_TTL_SECONDS)}.`);
@@ -67,17 +64,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (message:
     now: () => Math.floor(Date.now() / 1000),
   };
 }
-// #endregion
 
-// #region users
-// #region stored-users
 // The demo account alice / pyconid, stored as a salted scrypt hash, never as
 // the password itself. N=16384 is Node's default; OWASP's password storage
 // cheat sheet asks for N=2^17 in production.
 const DEMO_USERS: Record<string, string> = {
   alice: 'scrypt$16384$8$1$fLyh3zoFhgIvNe6yHtk1Lg$r-lvpKYe5l8dZ9ozrh74CwW-ms8aE8P2Zv054KyHm6o',
 };
-// #endregion
 
 const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen: number, options: object) => Promise<Buffer>;
 
@@ -97,7 +90,6 @@ async function passwordMatches(password: string, stored: string): Promise<boolea
   return timingSafeEqual(actual, expected);
 }
 
-// #region check-user
 export async function checkUser(
   users: Record<string, string>,
   name: string,
@@ -108,7 +100,6 @@ export async function checkUser(
   const matches = await compare(password, stored ?? DUMMY_HASH);
   return matches && stored !== undefined;
 }
-// #endregion
 
 // RFC 7617 section 2: no control characters in the user-id or password.
 const CONTROL = /[\u0000-\u001f\u007f]/;
@@ -118,9 +109,7 @@ const MAX_PASSWORD = 1024;
 function acceptableCredentials(name: string, password: string): boolean {
   return name.length > 0 && name.length <= MAX_USER_NAME && password.length <= MAX_PASSWORD && !CONTROL.test(name) && !CONTROL.test(password);
 }
-// #endregion
 
-// #region answers
 // Every failure is JSON {"error", "message"} with the status and challenge
 // the RFCs name; nothing a client sends can turn into a 500.
 const REALM = 'jwt-koa-workshop';
@@ -136,7 +125,6 @@ export class AuthError extends Error {
   }
 }
 
-// #region bearer-errors
 // RFC 6750 section 3: no token -> 401 with a bare challenge; a bad token ->
 // 401 invalid_token; a malformed request -> 400 invalid_request. The
 // description must not hold `"` or `\` (section 3, error_description).
@@ -146,7 +134,6 @@ function bearerError(status: 400 | 401, error: 'invalid_token' | 'invalid_reques
 
 const missingToken = () =>
   new AuthError(401, `Bearer realm="${REALM}"`, 'unauthorized', 'This resource needs a token: send Authorization: Bearer <token>.');
-// #endregion
 
 const badCredentials = () =>
   // RFC 7617 section 2.1: say the server decodes credentials as UTF-8.
@@ -163,9 +150,7 @@ async function answerErrors(ctx: Koa.Context, next: Koa.Next): Promise<void> {
     ctx.body = { error: err.error, message: err.message };
   }
 }
-// #endregion
 
-// #region bearer
 // RFC 6750 section 2.1: Authorization: Bearer <b64token>, the scheme in any case.
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
@@ -181,9 +166,7 @@ function bearerToken(ctx: Koa.Context): string {
   if (!match) throw bearerError(400, 'invalid_request', 'The Authorization header must be Bearer followed by one token.');
   return match[1]!;
 }
-// #endregion
 
-// #region verify
 export interface Claims {
   sub: string;
   iss: string;
@@ -206,7 +189,6 @@ const isTime = (value: unknown): value is number => Number.isSafeInteger(value);
 
 const invalid = (message: string) => bearerError(401, 'invalid_token', message);
 
-// #region cache
 // Tokens that passed every check, by their exact text. The same bytes pass
 // the same checks again: signature, header, issuer, audience, sub and
 // lifetime depend on nothing else. What depends on the time (exp, nbf, a
@@ -229,7 +211,6 @@ export class VerifiedTokens {
     this.claims.set(token, claims);
   }
 }
-// #endregion
 
 // jsonwebtoken's exp and nbf rules, with the same tolerance, and ours for iat.
 function checkTimes(claims: Claims & { nbf?: number }, config: Config, now: number): void {
@@ -246,7 +227,6 @@ export function verifyToken(token: string, config: Config, cache = new VerifiedT
   if (cached) return cached;
   if (token.split('.').length !== 3) throw invalid('The token is not a signed JWT (three parts).');
 
-  // #region header-check
   // RFC 8725 sections 3.1 and 3.10, RFC 7515 section 4.1.11: the header may
   // only say HS256 and JWT. A jwk, jku, x5u or kid would let the token pick
   // its own key; crit would ask for extensions this server does not know.
@@ -256,9 +236,7 @@ export function verifyToken(token: string, config: Config, cache = new VerifiedT
   if (header.alg !== 'HS256' || header.typ !== 'JWT' || extra.length > 0) {
     throw invalid('The token header may only hold alg HS256 and typ JWT.');
   }
-  // #endregion
 
-  // #region jwt-verify
   let payload: unknown;
   try {
     payload = jwt.verify(token, config.key, {
@@ -278,9 +256,7 @@ export function verifyToken(token: string, config: Config, cache = new VerifiedT
     if (name === 'JsonWebTokenError' && /issuer|audience/.test((err as Error).message)) throw invalid('The token is for another issuer or audience.');
     throw invalid('The token is malformed.');
   }
-  // #endregion
 
-  // #region claims-check
   // RFC 7519 section 7.2 step 10: the claims must be a JSON object.
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) throw invalid('The token claims are not a JSON object.');
   const claims = payload as Record<string, unknown>;
@@ -290,16 +266,14 @@ export function verifyToken(token: string, config: Config, cache = new VerifiedT
   if (typeof claims.sub !== 'string' || claims.sub === '') throw invalid('The token needs a sub claim.');
   if (claims.iat > now + config.clockToleranceSeconds) throw invalid('The token was issued in the future.');
   if (claims.exp - claims.iat > config.ttlSeconds) throw invalid('The token lives longer than this server issues tokens for.');
-  // #endregion
   cache.add(token, claims as unknown as Claims);
   return claims as unknown as Claims;
 }
-// #endregion
 
 // #region page
 // The page: three static files, read from public/ on each request so that an
 // edit shows on reload. A fixed list, so no path can reach another file.
-const PUBLIC = path.join(import.meta.dirname, 'public');
+const PUBLIC = path.join(path.dirname(fileURLToPath(import.meta.url)), 'public');
 const PAGE_FILES: Record<string, [file: string, type: string]> = {
   '/': ['index.html', 'text/html; charset=utf-8'],
   '/app.js': ['app.js', 'text/javascript; charset=utf-8'],
@@ -324,7 +298,6 @@ async function servePage(ctx: Koa.Context, next: Koa.Next): Promise<void> {
 }
 // #endregion
 
-// #region app
 export function createApp(config: Config): Koa {
   const app = new Koa();
   const router = new Router();
@@ -340,14 +313,11 @@ export function createApp(config: Config): Koa {
     ctx.body = { message: 'Anyone can view this.' };
   });
 
-  // #region protected-route
   router.get('/protected', (ctx) => {
     const claims = verifyToken(bearerToken(ctx), config, verified);
     ctx.body = { message: 'Only available to people with valid tokens.', user: claims.sub };
   });
-  // #endregion
 
-  // #region login-route
   router.get('/login', async (ctx) => {
     const credentials = auth.parse(ctx.get('Authorization'));
     if (!credentials || !acceptableCredentials(credentials.name, credentials.pass)) throw badCredentials();
@@ -367,49 +337,20 @@ export function createApp(config: Config): Koa {
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { token, token_type: 'Bearer', expires_in: config.ttlSeconds };
   });
-  // #endregion
 
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;
 }
-// #endregion
 
-// #region listen
-function isMain(): boolean {
+// Listen when run directly (npx tsx), not when a test imports the app. A bad
+// setting is one line and exit 1, never a stack trace.
+if (realpathSync(process.argv[1] ?? '.') === fileURLToPath(import.meta.url)) {
   try {
-    return realpathSync(process.argv[1] ?? '') === realpathSync(import.meta.filename);
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
-  let config: Config;
-  try {
-    config = loadConfig();
+    createApp(loadConfig()).listen(Number(process.env.PORT) || 3000);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     console.error(err.message);
     process.exit(1);
   }
-  const port = Number(process.env.PORT || 3000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`PORT must be a number from 0 to 65535, not ${JSON.stringify(process.env.PORT)}.`);
-    process.exit(1);
-  }
-  const server = createApp(config).listen(port, () => {
-    const url = `http://localhost:${port}`;
-    console.log(`Step 08 listening on ${url} (tokens last ${config.ttlSeconds} s)
-Open ${url} in a browser and log in as alice / pyconid.
-Or with curl:
-  curl -u alice:pyconid ${url}/login
-  curl -H "Authorization: Bearer <the token>" ${url}/protected`);
-  });
-  server.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EADDRINUSE' && err.code !== 'EACCES') throw err;
-    console.error(`Port ${port} is ${err.code === 'EACCES' ? 'not allowed' : 'in use'}: pick another with PORT, e.g. npm run step -- 8 --port ${port + 1}`);
-    process.exit(1);
-  });
 }
-// #endregion

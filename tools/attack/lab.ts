@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { b64, es256Token, hmacToken, now, peek, unsigned, withPayload } from '../forge.ts';
+import { loginToken, tokenTransport } from '../token.ts';
 
 export interface Target {
   /** Base URL of the service with /protected. */
@@ -57,27 +58,6 @@ async function send(target: Target, transport: 'header' | 'query', token: string
   } catch (err) {
     return { status: 0, body: (err as Error).message };
   }
-}
-
-/** How an app takes its token: the Authorization header, or ?token= as in the talk; undefined if neither works. */
-export async function detectTransport(target: Target, token: string): Promise<'header' | 'query' | undefined> {
-  if ((await send(target, 'header', token)).status === 200) return 'header';
-  if ((await send(target, 'query', token)).status === 200) return 'query';
-  return undefined;
-}
-
-export async function validToken(target: Target): Promise<string> {
-  if (target.token) return target.token;
-  const credentials = Buffer.from(`${target.user ?? 'alice'}:${target.password ?? 'pyconid'}`).toString('base64');
-  const loginUrl = `${target.loginUrl ?? target.apiUrl}/login`;
-  const res = await fetch(loginUrl, { headers: { Authorization: `Basic ${credentials}` } }).catch(() => {
-    throw new Error(`Nothing answers at ${loginUrl}: is the app running there?`);
-  });
-  const body = (await res.json().catch(() => ({}))) as { token?: unknown };
-  if (res.status !== 200 || typeof body.token !== 'string') {
-    throw new Error(`Could not log in at ${target.loginUrl ?? target.apiUrl}/login (status ${res.status}): give --user and --password, or --token.`);
-  }
-  return body.token;
 }
 
 export function loadSecrets(): string[] {
@@ -228,8 +208,8 @@ function judge(sent: Sent): { got: string; verdict: Verdict } {
 }
 
 export async function attack(target: Target): Promise<Report> {
-  const token = await validToken(target);
-  const transport = await detectTransport(target, token);
+  const token = target.token ?? (await loginToken({ loginUrl: target.loginUrl ?? target.apiUrl, user: target.user, password: target.password }));
+  const transport = await tokenTransport(target.apiUrl, token);
   if (!transport) throw new Error('The valid token opens /protected neither as Authorization: Bearer nor as ?token=: is this the right URL?');
   const { header = {}, payload = {} } = peek(token);
 
