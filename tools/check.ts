@@ -1,10 +1,12 @@
-// npm run check: run checkpoint tests and show, per test, what passed and what
-// is still wrong, in the words of the test's assertion messages.
-import { existsSync } from 'node:fs';
+// npm run check: run checkpoint tests and say, like a coach, what is still
+// wrong: one line per distinct mistake with the number of tests it breaks,
+// an example, and the hint that helps. `--watch` checks again on every save.
+import { existsSync, watch } from 'node:fs';
 import path from 'node:path';
-import { bold, cli, dim, fail, green, isMain, red } from './cli.ts';
+import { bold, cli, dim, fail, green, isMain, red, yellow } from './cli.ts';
+import { hintsFor, loadExercise, type Hint } from './exercise.ts';
 import { runTests, type TestResult } from './run-tests.ts';
-import { checkpointName, findStep, rel, steps, testFile, type CodeDirs, type Step } from './steps.ts';
+import { checkpointName, findStep, nextOf, rel, steps, testFile, type CodeDirs, type Step } from './steps.ts';
 
 export interface StepResult {
   step: Step;
@@ -26,10 +28,74 @@ export async function checkpoints(chosen: Step[], dirs: CodeDirs = {}): Promise<
   });
 }
 
-function row(result: TestResult): string {
-  const name = [...result.suites.slice(1), result.name].join(' > ');
-  if (result.ok) return `  ${green('pass')}  ${name}`;
-  return `  ${red('FAIL')}  ${name}\n        ${result.message ?? ''}`;
+/** A part of a step (step 06's key, passwords...): the tests under these suites. */
+export function inPart(step: Step, part: string | undefined, result: TestResult): boolean {
+  if (part === undefined) return true;
+  const suites = step.parts?.find((p) => p.id === part)?.suites ?? [];
+  const where = result.suites.slice(1).join(' > ');
+  return suites.some((suite) => where === suite || where.startsWith(`${suite} > `));
+}
+
+export interface Mistake {
+  /** What is wrong, in one line. */
+  what: string;
+  tests: TestResult[];
+  hints: Hint[];
+}
+
+/**
+ * Failures grouped by what is wrong: the same "expected 403, got 401", or
+ * the same message, is one mistake however many tests it breaks. An error
+ * the server threw is part of what is wrong.
+ */
+export function mistakes(failures: TestResult[], hints: Hint[] = []): Mistake[] {
+  const groups = new Map<string, Mistake>();
+  for (const failure of failures) {
+    const uncaught = /\(uncaught ([^)]*)\)/.exec(failure.message ?? '')?.[1];
+    const got = /got (\d{3})\b/.exec(failure.message ?? '')?.[1];
+    const key = failure.detail
+      ? `${failure.detail}${uncaught ? `: the server threw ${uncaught}` : ''}`
+      : uncaught
+        ? `got ${got ?? 500}: the server threw ${uncaught}`
+        : (failure.message ?? 'failed');
+    const group = groups.get(key) ?? { what: key, tests: [], hints: [] };
+    group.tests.push(failure);
+    groups.set(key, group);
+  }
+  // The hint that speaks to most of a mistake's tests first.
+  for (const group of groups.values()) {
+    const score = (hint: Hint) => group.tests.filter((t) => hintsFor([hint], t).length > 0).length;
+    group.hints = hints.filter((h) => score(h) > 0).sort((a, b) => score(b) - score(a) || a.number - b.number);
+  }
+  return [...groups.values()].sort((a, b) => b.tests.length - a.tests.length);
+}
+
+const testName = (r: TestResult) => [...r.suites.slice(1), r.name].join(' > ');
+
+/** The report for one step: every test (reference code), or the mistakes (a learner's folder). */
+export function stepReport(result: StepResult, options: { coach: boolean; part?: string; where: string }): string[] {
+  const { step } = result;
+  const lines = [bold(`Step ${step.number}: ${step.title}${options.part ? `, part "${options.part}"` : ''}`) + dim(` (test/${step.slug}.test.ts on ${options.where})`)];
+  if (result.error !== undefined) return [...lines, `  ${red('The tests did not run:')}\n${result.error}`];
+  const mine = result.results.filter((r) => inPart(step, options.part, r));
+  const failures = mine.filter((r) => !r.ok);
+  if (!options.coach) {
+    for (const r of mine) lines.push(r.ok ? `  ${green('pass')}  ${testName(r)}` : `  ${red('FAIL')}  ${testName(r)}\n        ${r.message ?? ''}`);
+    return lines;
+  }
+  if (failures.length === 0) return [...lines, green(`  All ${mine.length} tests pass.`)];
+  const found = mistakes(failures, loadExercise(step)?.hints ?? []);
+  lines.push(`  ${mine.length - failures.length} of ${mine.length} tests pass. ${found.length === 1 ? 'One thing' : `${found.length} things`} to fix:`);
+  for (const m of found) {
+    const count = m.tests.length === 1 ? '1 test' : `${m.tests.length} tests`;
+    lines.push(`  ${red('x')} ${m.what} ${dim(`(${count})`)}`);
+    const example = m.tests[0]!;
+    lines.push(dim(`      e.g. ${testName(example)}`));
+    if (example.message && example.message !== m.what) lines.push(dim(`           ${example.message}`));
+    const hint = m.hints[0];
+    if (hint) lines.push(yellow(`      hint ${hint.number}, "${hint.title}": npm run hint ${step.number} ${hint.number}`));
+  }
+  return lines;
 }
 
 if (isMain(import.meta.url)) {
@@ -37,36 +103,82 @@ if (isMain(import.meta.url)) {
 Usage: npm run check [n]                     the reference step n (every step without n)
        npm run check -- <n> --dir workspace  your own code in workspace/ against step n
        npm run check -- --dir workspace      how far your code gets through every step
+       npm run check -- 6 --dir workspace --part key   one part of step 6
 Options:
   --dir <folder>  test the code in this folder instead of the reference step
+  --part <name>   only the tests of one part of a step (step 6: ${findStep(6).parts?.map((p) => p.id).join(', ') ?? 'none'})
+  --watch         check again whenever a file in --dir changes
+  --all           list every test, not the mistakes grouped
   --quiet         print the summary only`;
-  const { values, positionals } = cli(usage, { dir: { type: 'string' }, quiet: { type: 'boolean' } }, { max: steps.length, looksLike: (p) => /^\d+$/.test(p) });
+  const { values, positionals } = cli(
+    usage,
+    { dir: { type: 'string' }, part: { type: 'string' }, watch: { type: 'boolean' }, all: { type: 'boolean' }, quiet: { type: 'boolean' } },
+    { max: steps.length, looksLike: (p) => /^\d+$/.test(p) },
+  );
   let chosen: Step[];
   try {
     chosen = positionals.length > 0 ? positionals.map((p) => findStep(p)) : steps;
   } catch (err) {
     fail((err as Error).message);
   }
-  if (values.dir !== undefined && !existsSync(values.dir)) fail(`No folder ${values.dir}: start one with npm run start-from <n>.`);
+  if (values.dir !== undefined && !existsSync(values.dir)) fail(`No folder ${values.dir}: npm run exercise <n> hands out one (or npm run start-from <n>).`);
   if (values.dir !== undefined && rel(path.resolve(values.dir)).startsWith('..')) {
     fail(`Keep ${values.dir} inside the workshop folder (like workspace/), so that its code finds the installed packages.`);
   }
-  const where = values.dir === undefined ? 'the reference steps' : rel(path.resolve(values.dir)) || '.';
+  if (values.part !== undefined) {
+    const parts = chosen.length === 1 ? chosen[0]!.parts : undefined;
+    if (!parts?.some((p) => p.id === values.part)) fail(`--part needs one step that has parts: npm run check -- 6 --part ${findStep(6).parts?.[0]?.id ?? 'key'}${values.dir ? ` --dir ${values.dir}` : ''}`);
+  }
+  if (values.watch && values.dir === undefined) fail('--watch checks your own folder: npm run check -- <n> --dir workspace --watch');
+  const dir = values.dir === undefined ? undefined : path.resolve(values.dir);
+  const where = dir === undefined ? 'the reference steps' : `${rel(dir) || '.'}/`;
+  const coach = dir !== undefined && !values.all;
 
-  const summary = await checkpoints(chosen, values.dir === undefined ? {} : { '*': path.resolve(values.dir) });
-  for (const { step, results, failed, error } of summary) {
-    if (values.quiet || (chosen.length > 1 && failed === 0)) continue;
-    console.log(bold(`\nStep ${step.number}: ${step.title}`) + dim(` (test/${step.slug}.test.ts on ${where})`));
-    for (const result of results) console.log(row(result));
-    if (error !== undefined) console.log(`  ${red('FAIL')}  the tests did not run:\n${error}`);
+  const once = async (): Promise<boolean> => {
+    const summary = await checkpoints(chosen, dir === undefined ? {} : { '*': dir });
+    for (const result of summary) {
+      if (values.quiet || (chosen.length > 1 && result.failed === 0)) continue;
+      console.log(`\n${stepReport(result, { coach, part: values.part, where }).join('\n')}`);
+    }
+    const failedIn = (s: (typeof summary)[number]) => (s.error !== undefined ? 1 : s.results.filter((r) => !r.ok && inPart(s.step, values.part, r)).length);
+    if (chosen.length > 1) {
+      console.log(bold(`\nCheckpoints on ${where}:`));
+      for (const s of summary) {
+        console.log(`  ${String(s.step.number).padStart(2)}  ${s.step.title.padEnd(32)} ${String(s.passed).padStart(3)} passed  ${s.failed === 0 ? green('done') : red(`${s.failed} to fix`)}`);
+      }
+    }
+    const failed = summary.reduce((sum, s) => sum + failedIn(s), 0);
+    if (failed === 0 && dir !== undefined && chosen.length === 1) {
+      const step = chosen[0]!;
+      console.log(green(`\nStep ${step.number}${values.part ? `, part "${values.part}",` : ''} is done.`));
+      const rest = values.part ? step.parts?.filter((p) => p.id !== values.part).map((p) => p.id) : undefined;
+      if (rest?.length) console.log(`Next: npm run check -- ${step.number} --dir ${rel(dir)} --part ${rest[0]}`);
+      else {
+        console.log(dim(`Compare with the reference: npm run diff -- ${step.number} --dir ${rel(dir)}`));
+        for (const next of nextOf(step)) console.log(`Next: npm run exercise ${next.number}   (${next.title})`);
+      }
+    } else if (chosen.length === 1) {
+      console.log(failed === 0 ? green('\nAll checks pass.') : `\n${failed} test${failed === 1 ? '' : 's'} to fix.`);
+    }
+    return failed === 0;
+  };
+
+  const ok = await once();
+  if (!values.watch) process.exitCode = ok ? 0 : 1;
+  else {
+    console.log(dim(`\nWatching ${where} : save a file to check again, Ctrl-C to stop.`));
+    let timer: NodeJS.Timeout | undefined;
+    let running = false;
+    watch(dir!, { recursive: true }, (_event, file) => {
+      if (file && /(^|[\\/])\.workshop\.json$/.test(String(file))) return;
+      clearTimeout(timer);
+      timer = setTimeout(async () => {
+        if (running) return;
+        running = true;
+        console.log(dim(`\n--- ${new Date().toLocaleTimeString()}: ${file ?? 'a file'} changed ---`));
+        await once();
+        running = false;
+      }, 200);
+    });
   }
-  console.log(bold(`\nCheckpoints on ${where}:`));
-  for (const { step, passed, failed } of summary) {
-    const verdict = failed === 0 ? green('done') : red(`${failed} to fix`);
-    console.log(`  ${String(step.number).padStart(2)}  ${step.title.padEnd(22)} ${String(passed).padStart(3)} passed  ${verdict}`);
-  }
-  const passed = summary.reduce((sum, s) => sum + s.passed, 0);
-  const failed = summary.reduce((sum, s) => sum + s.failed, 0);
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exitCode = failed > 0 ? 1 : 0;
 }

@@ -1,6 +1,8 @@
 // npm run diff <n>: what step n adds to the step it builds on.
 // npm run diff -- <n> --dir workspace: what your workspace still lacks against step n.
 // A unified diff of the code (tests, lockfiles and Markdown left out), coloured.
+// By default only code counts: comments, region markers, blank lines and
+// indentation are left out, so a learner's own comments are no difference.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { cli, cyan, dim, fail, green, isMain, red, stepArgument } from './cli.ts';
@@ -10,19 +12,21 @@ import { listFiles } from './workspace.ts';
 type Op = { kind: ' ' | '-' | '+'; line: string };
 
 /** The edit script from a to b, by longest common subsequence: small files, so O(n*m) is fine. */
-export function lineDiff(a: string[], b: string[]): Op[] {
+export function lineDiff(a: string[], b: string[], key: (line: string) => string = (line) => line): Op[] {
   const n = a.length;
   const m = b.length;
+  const ka = a.map(key);
+  const kb = b.map(key);
   const lcs = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
   for (let i = n - 1; i >= 0; i--) {
-    for (let j = m - 1; j >= 0; j--) lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+    for (let j = m - 1; j >= 0; j--) lcs[i]![j] = ka[i] === kb[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
   }
   const ops: Op[] = [];
   let i = 0;
   let j = 0;
   while (i < n || j < m) {
-    if (i < n && j < m && a[i] === b[j]) {
-      ops.push({ kind: ' ', line: a[i]! });
+    if (i < n && j < m && ka[i] === kb[j]) {
+      ops.push({ kind: ' ', line: b[j]! });
       i++;
       j++;
     } else if (i < n && (j === m || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) ops.push({ kind: '-', line: a[i++]! });
@@ -32,9 +36,9 @@ export function lineDiff(a: string[], b: string[]): Op[] {
 }
 
 /** A unified diff (as git and patch read it) with `context` lines around each change. */
-export function unifiedDiff(before: string, after: string, from: string, to: string, context = 3): string {
+export function unifiedDiff(before: string, after: string, from: string, to: string, context = 3, key?: (line: string) => string): string {
   const split = (text: string) => (text === '' ? [] : text.replace(/\r\n/g, '\n').replace(/\n$/, '').split('\n'));
-  const ops = lineDiff(split(before), split(after));
+  const ops = lineDiff(split(before), split(after), key);
   const changes = ops.map((op, k) => (op.kind === ' ' ? -1 : k)).filter((k) => k >= 0);
   if (changes.length === 0) return '';
   const out = [`--- ${from}`, `+++ ${to}`];
@@ -59,16 +63,33 @@ export function unifiedDiff(before: string, after: string, from: string, to: str
 /** Code files only: what a learner writes. */
 const isCode = (file: string) => /\.(ts|mjs|js|html|css|json)$/.test(file) && !/\.test\.ts$/.test(file) && !/(^|\/)package-lock\.json$/.test(file) && !file.startsWith('.');
 
-/** The diff that turns folder `from` into folder `to`. */
-export function diffDirs(from: string, to: string, labels: [string, string]): string {
+/**
+ * The code of a file without what is not code: comment lines, comments at
+ * the end of a line, region markers and blank lines.
+ */
+export function codeOnly(text: string, file: string): string {
+  let body = text.replace(/\r\n/g, '\n');
+  if (/\.html$/.test(file)) body = body.replace(/<!--[\s\S]*?-->/g, '');
+  else body = body.replace(/\/\*[\s\S]*?\*\//g, '');
+  return body
+    .split('\n')
+    // A // after code, outside quotes (an even number of each before it).
+    .map((line) => line.replace(/^((?:[^'"`/]|'[^']*'|"[^"]*"|`[^`]*`|\/(?![/*]))*?)\s*\/\/.*$/, '$1').trimEnd())
+    .filter((line) => line.trim() !== '')
+    .join('\n');
+}
+
+/** The diff that turns folder `from` into folder `to`; code only unless `all`. */
+export function diffDirs(from: string, to: string, labels: [string, string], all = true): string {
   const files = [...new Set([...listFiles(from), ...listFiles(to)])].filter(isCode).sort();
   const read = (dir: string, file: string) => (existsSync(path.join(dir, file)) ? readFileSync(path.join(dir, file), 'utf8') : undefined);
   return files
     .map((file) => {
-      const [before, after] = [read(from, file), read(to, file)];
+      let [before, after] = [read(from, file), read(to, file)];
+      if (!all) [before, after] = [before === undefined ? undefined : codeOnly(before, file), after === undefined ? undefined : codeOnly(after, file)];
       // A file that is added or deleted is compared with /dev/null, as git does.
       const [a, b] = [before === undefined ? '/dev/null' : `${labels[0]}/${file}`, after === undefined ? '/dev/null' : `${labels[1]}/${file}`];
-      return unifiedDiff(before ?? '', after ?? '', a, b);
+      return unifiedDiff(before ?? '', after ?? '', a, b, 3, all ? undefined : (line) => line.trim());
     })
     .join('');
 }
@@ -85,8 +106,9 @@ if (isMain(import.meta.url)) {
 Usage: npm run diff <n>                      what step n adds to the step it builds on
        npm run diff -- <n> --dir workspace   what your workspace still lacks against step n
 Options:
-  --dir <folder>  compare this folder with step n instead of the step it builds on`;
-  const { values, positionals } = cli(usage, { dir: { type: 'string' } }, { max: 1, looksLike: (p) => /^\d+$/.test(p) });
+  --dir <folder>  compare this folder with step n instead of the step it builds on
+  --all           comments, blank lines and indentation too (a diff that patch can apply)`;
+  const { values, positionals } = cli(usage, { dir: { type: 'string' }, all: { type: 'boolean' } }, { max: 1, looksLike: (p) => /^\d+$/.test(p) });
   const step = stepArgument(positionals, usage);
   let from: string;
   let label: string;
@@ -99,7 +121,10 @@ Options:
     from = stepDir(base);
     label = rel(from);
   }
-  const diff = diffDirs(from, stepDir(step), [label, rel(stepDir(step))]);
-  if (diff === '') console.log(green(`${label} already has all of step ${step.number}'s code.`));
-  else process.stdout.write(`${colour(diff)}\n`);
+  const diff = diffDirs(from, stepDir(step), [label, rel(stepDir(step))], Boolean(values.all));
+  if (diff === '') console.log(green(`No code difference left: ${label} has all of step ${step.number}'s code.`));
+  else {
+    process.stdout.write(`${colour(diff)}\n`);
+    if (!values.all) console.log(dim('Code only: comments, blank lines and indentation left out (--all shows them).'));
+  }
 }

@@ -68,23 +68,28 @@ function wantedAndGot(err) {
   }
 }
 
-function message(error) {
+/** The failure in a learner's words: { message, detail } where detail is "expected X, got Y". */
+function describe(error) {
   let err = error;
   // node:test wraps a failure in ERR_TEST_FAILURE; the assertion is its cause.
   while (err && typeof err.cause === 'object' && err.cause) err = err.cause;
   const text = String(err?.message ?? error);
   const first = text.split('\n')[0].trim();
-  if (err?.code !== 'ERR_ASSERTION') return first;
+  if (err?.code !== 'ERR_ASSERTION') {
+    // Not an assertion: an error in the code under test, named as such.
+    const name = err?.name && err.name !== 'Error' && !first.startsWith(err.name) ? `${err.name}: ` : '';
+    return { message: `${name}${first}` };
+  }
   const detail = wantedAndGot(err);
   if (err.generatedMessage) {
-    if (detail) return detail;
+    if (detail) return { message: detail, detail };
     // assert.ok(x). Node quotes the expression from the source, but through
     // tsx's compiled code it may quote the wrong line: say only what came.
-    if (err.operator === '==') return `expected a true value, got ${show(err.actual)}`;
-    return first;
+    if (err.operator === '==') return { message: `expected a true value, got ${show(err.actual)}` };
+    return { message: first };
   }
   // A message of the test's own: add what came, unless it says already.
-  return detail && !/\bgot\b/.test(first) ? `${first} (${detail})` : first;
+  return { message: detail && !/\bgot\b/.test(first) ? `${first} (${detail})` : first, detail };
 }
 
 export default async function* jsonLines(source) {
@@ -99,8 +104,11 @@ export default async function* jsonLines(source) {
     const { data } = event;
     if (data.details?.type === 'suite') {
       if (event.type === 'test:fail') {
-        const text = message(data.details.error);
-        for (const result of cancelled) yield line({ ...result, message: text });
+        // A nested suite cancelled with its parent says nothing: wait for
+        // the suite whose hook failed, which says what is wrong.
+        if (data.details.error?.failureType === 'cancelledByParent') continue;
+        const why = describe(data.details.error);
+        for (const result of cancelled) yield line({ ...result, ...why });
         cancelled = [];
       }
       continue;
@@ -111,7 +119,7 @@ export default async function* jsonLines(source) {
       ok: event.type === 'test:pass',
       skipped: Boolean(data.skip),
     };
-    if (!result.ok) result.message = message(data.details?.error);
+    if (!result.ok) Object.assign(result, describe(data.details?.error));
     if (data.details?.error?.failureType === 'cancelledByParent') cancelled.push(result);
     else yield line(result);
   }

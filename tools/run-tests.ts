@@ -25,6 +25,8 @@ export interface TestResult {
   skipped: boolean;
   /** First line of the failure (the assertion message), when it failed. */
   message?: string;
+  /** "expected X, got Y", when the assertion compared two values. */
+  detail?: string;
 }
 
 export interface RunOptions {

@@ -27,6 +27,8 @@ export interface Step {
   try?: string[];
   /** Environment for the step's servers, with the same {0}, {1}... */
   env?: Record<string, string>;
+  /** Parts a learner can finish one at a time: the checkpoint suites of each. */
+  parts?: { id: string; title: string; suites: string[] }[];
 }
 
 export interface Server {

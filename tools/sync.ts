@@ -5,11 +5,15 @@
 //    code the steps really run.
 //  - In README.md, the part between <!-- steps:start --> and <!-- steps:end -->
 //    is the table of steps, made from steps/steps.json.
+//  - In a step's deck, a slide that starts with <!-- _class: your-turn -->
+//    gets its body (up to its speaker notes) from the step's EXERCISE.md:
+//    the task, and the commands to get it, check it and get a hint.
 // npm run sync -- --check changes nothing and fails when a file is out of date.
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { cli, fail, isMain } from './cli.ts';
-import { rel, root, stepDir, steps } from './steps.ts';
+import { loadExercise } from './exercise.ts';
+import { baseOf, rel, root, stepDir, steps, type Step } from './steps.ts';
 import { listFiles } from './workspace.ts';
 
 /** The lines of `name`'s region in `source`, nested region markers dropped, dedented. */
@@ -55,6 +59,28 @@ export function stepsTable(): string {
   return ['| # | Step | What it adds | Run it | Check it | Slides |', '|---|---|---|---|---|---|', ...rows].join('\n');
 }
 
+/** The body of a step's "Your turn" slide, from its exercise. */
+export function yourTurn(step: Step): string | undefined {
+  const exercise = loadExercise(step);
+  const base = baseOf(step);
+  if (!exercise || !base) return undefined;
+  const title = exercise.title.replace(/^Step \d+:\s*/, '');
+  const width = `npm run check -- ${step.number} --dir workspace`.length + 2;
+  return [
+    `## Your turn: ${title}`,
+    '',
+    ...exercise.task.map((t) => `- ${t}`),
+    '',
+    '```sh',
+    `${`npm run exercise ${step.number}`.padEnd(width)}# step ${String(base.number).padStart(2, '0')} with TODO markers`,
+    `${`npm run check -- ${step.number} --dir workspace`.padEnd(width)}# until it says done`,
+    `${`npm run hint ${step.number}`.padEnd(width)}# one hint at a time`,
+    '```',
+  ].join('\n');
+}
+
+const YOUR_TURN = /^(<!-- _class: your-turn -->[ \t]*\r?\n)([\s\S]*?)(?=^<!--|^---[ \t]*$|(?![\s\S]))/gm;
+
 /** The text with every generated part brought up to date, and what could not be. */
 export function syncText(text: string, file: string): { text: string; errors: string[] } {
   const errors: string[] = [];
@@ -72,6 +98,17 @@ export function syncText(text: string, file: string): { text: string; errors: st
     }
     return `${fence}${lang} ${source}${name ? `#${name}` : ''}\n${snippet}\n${fence}`;
   });
+  const deckOf = steps.find((step) => path.resolve(file) === path.join(root, 'slides', `${step.slug}.md`));
+  if (deckOf) {
+    out = out.replace(YOUR_TURN, (whole, directive: string) => {
+      const body = yourTurn(deckOf);
+      if (body === undefined) {
+        errors.push(`${rel(file)}: a "your-turn" slide, but step ${deckOf.number} has no EXERCISE.md`);
+        return whole;
+      }
+      return `${directive}\n${body}\n\n`;
+    });
+  }
   if (path.basename(file) === 'README.md' && path.dirname(file) === root) {
     out = out.replace(/<!-- steps:start -->[\s\S]*?<!-- steps:end -->/, () => `<!-- steps:start -->\n${stepsTable()}\n<!-- steps:end -->`);
   }

@@ -1,16 +1,26 @@
-// The learner's workspace: a copy of one step to code along in. A manifest
-// remembers which step it came from and what each file held, so that tools
-// can tell a fresh copy from one with the learner's changes.
+// The learner's workspace: a copy of one step to code along in, or the
+// exercise for the next step (the step it builds on, with TODO markers). A
+// manifest remembers where it came from and what each file held, so that
+// tools can tell a fresh copy from one with the learner's changes.
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { findStep, rel, root, stepDir, type Step } from './steps.ts';
+import { createInterface } from 'node:readline/promises';
+import { fail, yellow } from './cli.ts';
+import { applyMarkers, loadExercise } from './exercise.ts';
+import { baseOf, findStep, rel, root, stepDir, type Step } from './steps.ts';
 
 export const defaultWorkspace = path.join(root, 'workspace');
 const MANIFEST = '.workshop.json';
+/** Files of a step folder that are about the step, not code to copy. */
+const NOT_COPIED = new Set(['EXERCISE.md']);
 
 interface Manifest {
+  /** The step whose code the workspace started from. */
   step: number;
+  /** The step the learner is working towards, for an exercise. */
+  target?: number;
   files: Record<string, string>;
 }
 
@@ -45,6 +55,12 @@ export function workspaceStep(dir: string): Step | undefined {
   return manifest ? findStep(manifest.step) : undefined;
 }
 
+/** The step a workspace is working towards: the exercise's, else the step it holds. */
+export function workspaceTarget(dir: string): Step | undefined {
+  const manifest = readManifest(dir);
+  return manifest ? findStep(manifest.target ?? manifest.step) : undefined;
+}
+
 /** Files the learner added, changed or deleted since the copy; all of them when there is no manifest. */
 export function changedFiles(dir: string): string[] {
   const files = listFiles(dir).filter((f) => f !== MANIFEST);
@@ -55,14 +71,68 @@ export function changedFiles(dir: string): string[] {
   return [...changed, ...deleted].sort();
 }
 
+/**
+ * A step's README as it reads from the workspace: relative links point to
+ * the same files as before, and commands name the workspace, not the step.
+ */
+export function readmeFor(text: string, from: string, dir: string, step: Step): string {
+  const relink = (target: string) => {
+    if (/^(?:[a-z]+:|#|\/)/i.test(target)) return target;
+    return path.relative(dir, path.resolve(from, target)).split(path.sep).join('/') || '.';
+  };
+  return text
+    .replace(/(\]\()([^)\s]+)(\))/g, (_, open: string, target: string, close: string) => `${open}${relink(target)}${close}`)
+    .replace(/(src=")([^"]+)(")/g, (_, open: string, target: string, close: string) => `${open}${relink(target)}${close}`)
+    .replaceAll(`steps/${step.slug}/`, `${rel(dir)}/`)
+    .replace(new RegExp(`npm run step ${step.number}\\b`, 'g'), 'npm run dev');
+}
+
+function writeManifest(dir: string, manifest: Omit<Manifest, 'files'>): string[] {
+  const files = listFiles(dir).filter((f) => f !== MANIFEST);
+  const full: Manifest = { ...manifest, files: Object.fromEntries(files.map((f) => [f, digest(path.join(dir, f))])) };
+  writeFileSync(path.join(dir, MANIFEST), `${JSON.stringify(full, null, 2)}\n`);
+  return files;
+}
+
+const REGION = /^\s*\/\/\s*#(end)?region\b.*\n/gm;
+
+/** A copy of the step's files, without the region markers that only the slides need. */
+function copyStep(step: Step, dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  cpSync(stepDir(step), dir, { recursive: true, filter: (source) => !NOT_COPIED.has(path.basename(source)) });
+  for (const file of listFiles(dir).filter((f) => /\.(ts|js|mjs)$/.test(f))) {
+    const full = path.join(dir, file);
+    writeFileSync(full, readFileSync(full, 'utf8').replace(REGION, ''));
+  }
+  const readme = path.join(dir, 'README.md');
+  if (existsSync(readme)) writeFileSync(readme, readmeFor(readFileSync(readme, 'utf8'), stepDir(step), dir, step));
+}
+
 /** Replace the workspace with a copy of the step. */
 export function startFrom(step: Step, dir: string): string[] {
-  rmSync(dir, { recursive: true, force: true });
-  cpSync(stepDir(step), dir, { recursive: true });
-  const files = listFiles(dir);
-  const manifest: Manifest = { step: step.number, files: Object.fromEntries(files.map((f) => [f, digest(path.join(dir, f))])) };
-  writeFileSync(path.join(dir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
-  return files;
+  copyStep(step, dir);
+  return writeManifest(dir, { step: step.number });
+}
+
+/** Replace the workspace with the exercise for step `target`: its base step, with the TODO markers. */
+export function handOut(target: Step, dir: string): string[] {
+  const base = baseOf(target);
+  const exercise = loadExercise(target);
+  if (!base || !exercise) throw new Error(`Step ${target.number} has no exercise: npm run start-from ${target.number} copies the finished step instead.`);
+  copyStep(base, dir);
+  // A script is no code to build on (step 00): the exercise starts empty.
+  if (base.script) for (const file of listFiles(dir)) rmSync(path.join(dir, file));
+  const files = new Map(listFiles(dir).map((f) => [f, readFileSync(path.join(dir, f), 'utf8')]));
+  const before = new Map(files);
+  applyMarkers(files, exercise.markers);
+  for (const [file, text] of files) {
+    if (before.get(file) === text) continue;
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    writeFileSync(path.join(dir, file), text);
+  }
+  // The task replaces the base step's README: it says what to do now.
+  writeFileSync(path.join(dir, 'README.md'), readmeFor(exercise.text, stepDir(target), dir, target));
+  return writeManifest(dir, { step: base.number, target: target.number });
 }
 
 /** Why copying over `dir` needs the learner's say-so, or undefined when it does not. */
@@ -71,4 +141,36 @@ export function overwriteConcern(dir: string): string | undefined {
   if (changed.length === 0) return undefined;
   const list = changed.slice(0, 5).join(', ') + (changed.length > 5 ? ', ...' : '');
   return `${rel(dir)} has changes of yours (${list})`;
+}
+
+/** Keep a copy of `dir` beside it before it is replaced; returns where. */
+export function backUp(dir: string, now = new Date()): string {
+  const stamp = now.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-');
+  const backup = `${dir}.bak-${stamp}`;
+  cpSync(dir, backup, { recursive: true });
+  return backup;
+}
+
+/** Whether git ignores `dir` (so a learner's copy never lands in a commit); true where git cannot tell. */
+export function ignoredByGit(dir: string): boolean {
+  const result = spawnSync('git', ['check-ignore', '-q', `${path.relative(root, dir) || '.'}/`], { cwd: root });
+  return result.error !== undefined || result.status !== 1;
+}
+
+/**
+ * Replace a workspace for a person at a terminal: ask before overwriting
+ * their changes (or take --force), keep a backup of them, and say what now.
+ */
+export async function replaceWorkspace(dir: string, force: boolean, what: string, replace: () => string[]): Promise<string[]> {
+  const concern = overwriteConcern(dir);
+  if (concern !== undefined && !force) {
+    if (!process.stdin.isTTY) fail(`${concern}: add --force to replace them (a backup is kept).`);
+    const prompt = createInterface({ input: process.stdin, output: process.stdout });
+    const answer = await prompt.question(`${concern}. Replace them with ${what}? A backup is kept. [y/N] `);
+    prompt.close();
+    if (!/^y(es)?$/i.test(answer.trim())) fail('Nothing changed.');
+  }
+  if (concern !== undefined) console.log(yellow(`Your changes are kept in ${rel(backUp(dir))}/ (git ignores it).`));
+  if (!ignoredByGit(dir)) console.log(yellow(`git does not ignore ${rel(dir)}/: name it workspace-<something> (ignored), or keep it out of your commits.`));
+  return replace();
 }

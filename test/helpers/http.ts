@@ -1,5 +1,7 @@
 // Small HTTP helpers for checkpoint tests: one request, the whole answer.
 export interface Answer {
+  /** Where the answer came from. */
+  url?: string;
   status: number;
   headers: Headers;
   text: string;
@@ -20,7 +22,7 @@ export async function request(url: string, init: RequestInit = {}): Promise<Answ
   } catch {
     json = undefined;
   }
-  return { status: res.status, headers: res.headers, text, json };
+  return { url: res.url || url, status: res.status, headers: res.headers, text, json };
 }
 
 /** An Authorization header for HTTP Basic (RFC 7617): base64 of "user:password". */
@@ -28,8 +30,26 @@ export function basic(user: string, password: string): Record<string, string> {
   return { Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` };
 }
 
-/** The answer, for assertion messages: status and the start of the body. */
+/**
+ * What the servers under test threw and did not catch, by origin: a 500 in
+ * an assertion message then names the error (serve() in step.ts records them).
+ */
+const thrown = new Map<string, Error>();
+
+export function noteServerError(url: string, err: Error): void {
+  thrown.set(new URL(url).origin, err);
+}
+
+/** The answer, for assertion messages: status and the start of the body, and for a 500 what was thrown. */
 export function show(answer: Answer): string {
   const body = answer.text.length > 200 ? `${answer.text.slice(0, 200)}...` : answer.text;
-  return `got ${answer.status} ${JSON.stringify(body)}`;
+  let origin = '';
+  try {
+    origin = new URL(answer.url ?? '').origin;
+  } catch {
+    // no URL: nothing to look up
+  }
+  const err = answer.status === 500 ? thrown.get(origin) : undefined;
+  const cause = err ? ` (uncaught ${err.name}: ${err.message.split('\n')[0]!.slice(0, 120)})` : '';
+  return `got ${answer.status} ${JSON.stringify(body)}${cause}`;
 }

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe } from 'node:test';
 import { checkpointName, findStep, rel, stepDir, type CodeDirs } from '../../tools/steps.ts';
+import { noteServerError } from './http.ts';
 
 const dirs: CodeDirs = JSON.parse(process.env.STEP_DIRS ?? '{}');
 
@@ -41,6 +42,8 @@ export async function importStep(n: number, file = findStep(n).entry): Promise<R
 /** Something that answers HTTP: a Koa app, or anything else with a callback(). */
 export interface Listenable {
   callback(): (req: never, res: never) => void;
+  /** A Koa app's error events: errors no middleware caught. */
+  on?(event: 'error', listener: (err: Error & { status?: number }) => void): unknown;
 }
 
 export function isListenable(value: unknown): value is Listenable {
@@ -63,14 +66,21 @@ export interface Running {
 
 /** Listen on port 0 on loopback: the OS picks a free port, so tests never collide. */
 export async function listen(app: Listenable): Promise<Running> {
+  let url = '';
+  // Before callback(): with a listener of ours, Koa does not print the stack
+  // itself; the test's message names the error instead (show() in http.ts).
+  app.on?.('error', (err) => {
+    if ((err.status ?? 500) >= 500 && url) noteServerError(url, err);
+  });
   const server = createServer(app.callback() as never);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', resolve);
   });
   const { port } = server.address() as AddressInfo;
+  url = `http://127.0.0.1:${port}`;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     close: () =>
       new Promise<void>((resolve) => {
         // fetch keeps connections alive; drop them so close() returns at once.

@@ -1,0 +1,193 @@
+// Exercises: what to build for step N, handed out as the step it builds on
+// with numbered TODO markers where the change goes. Each step from 01 on has
+// an EXERCISE.md beside its code: the task, where the markers go, and hints.
+// The exercise is derived from the base step's code at hand-out time, so the
+// two cannot drift: a marker whose anchor line is gone fails npm test.
+//
+// EXERCISE.md, section by section:
+//   # Step 04: tokenRequired          the title
+//   (paragraphs)                       what to build, starting from where
+//   ## Task                            the contract, as "- " bullets (also the "Your turn" slide)
+//   ## Done when                       how to tell
+//   ## Markers                         a ```text block: "<file>, before: <line>", "<file>, after: <line>",
+//                                      "<file>, top:" or "<file>, new:", then the marker's lines
+//   ## Hints                           "### <n>. <title>", an optional "Tests: a; b" line naming
+//                                      failing tests it helps with, then the hint
+// A step in parts (step 06) tags a marker or a hint with "[part]" first.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { bold, cli, dim, fail, green, isMain, stepArgument } from './cli.ts';
+import { rel, stepDir, type Step } from './steps.ts';
+import { defaultWorkspace, handOut, replaceWorkspace } from './workspace.ts';
+
+export interface Marker {
+  file: string;
+  where: 'before' | 'after' | 'top' | 'new';
+  /** The line (trimmed) the marker goes before or after. */
+  anchor?: string;
+  lines: string[];
+  part?: string;
+}
+
+export interface Hint {
+  number: number;
+  title: string;
+  /** Words of failing test names or messages this hint helps with. */
+  tests: string[];
+  text: string;
+  part?: string;
+}
+
+export interface Exercise {
+  title: string;
+  intro: string;
+  task: string[];
+  doneWhen: string;
+  markers: Marker[];
+  hints: Hint[];
+  /** The whole file, for the workspace's README. */
+  text: string;
+}
+
+export const exerciseFile = (step: Step) => path.join(stepDir(step), 'EXERCISE.md');
+
+export function loadExercise(step: Step): Exercise | undefined {
+  const file = exerciseFile(step);
+  return existsSync(file) ? parseExercise(readFileSync(file, 'utf8')) : undefined;
+}
+
+/** Sections by their "## " heading; the text before the first one under "". */
+function sections(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  let name = '';
+  let body: string[] = [];
+  let fence = false;
+  for (const line of text.split(/\r?\n/)) {
+    if (/^```/.test(line)) fence = !fence;
+    const heading = fence ? null : /^## (.+)$/.exec(line);
+    if (heading) {
+      out.set(name, body.join('\n').trim());
+      name = heading[1]!.trim();
+      body = [];
+    } else body.push(line);
+  }
+  out.set(name, body.join('\n').trim());
+  return out;
+}
+
+const PART = /^\[([\w-]+)\]\s*/;
+
+export function parseMarkers(block: string): Marker[] {
+  const markers: Marker[] = [];
+  let current: Marker | undefined;
+  for (const raw of block.split(/\r?\n/)) {
+    const line = raw.trimEnd();
+    const part = PART.exec(line)?.[1];
+    const head = /^(?:\[[\w-]+\]\s*)?([\w./-]+\.(?:ts|js|mjs|html|css|json)), (before|after|top|new):\s*(.*)$/.exec(line);
+    if (head) {
+      current = { file: head[1]!, where: head[2] as Marker['where'], anchor: head[3]?.trim() || undefined, lines: [], part };
+      markers.push(current);
+    } else if (line.trim() === '') {
+      current = undefined;
+    } else if (current) {
+      current.lines.push(line);
+    } else {
+      throw new Error(`A marker line before any "<file>, before: <line>" heading: ${line}`);
+    }
+  }
+  return markers;
+}
+
+export function parseHints(text: string): Hint[] {
+  const hints: Hint[] = [];
+  for (const chunk of text.split(/^### /m).slice(1)) {
+    const [first, ...rest] = chunk.split(/\r?\n/);
+    const head = /^(\d+)\.\s*(?:\[([\w-]+)\]\s*)?(.+)$/.exec(first!.trim());
+    if (!head) throw new Error(`A hint heading must be "### <n>. <title>": ${first}`);
+    const tests: string[] = [];
+    const body = rest.filter((line) => {
+      const m = /^Tests:\s*(.+)$/.exec(line.trim());
+      if (m) tests.push(...m[1]!.split(';').map((t) => t.trim().toLowerCase()).filter(Boolean));
+      return !m;
+    });
+    hints.push({ number: Number(head[1]), part: head[2], title: head[3]!.trim(), tests, text: body.join('\n').trim() });
+  }
+  return hints;
+}
+
+export function parseExercise(text: string): Exercise {
+  const parts = sections(text);
+  const top = parts.get('') ?? '';
+  const title = /^# (.+)$/m.exec(top)?.[1]?.trim() ?? '';
+  const intro = top.replace(/^# .+$/m, '').trim();
+  const task = (parts.get('Task') ?? '').split(/\r?\n/).filter((l) => l.startsWith('- ')).map((l) => l.slice(2).trim());
+  const block = /```text\r?\n([\s\S]*?)\r?\n```/.exec(parts.get('Markers') ?? '')?.[1] ?? '';
+  return { title, intro, task, doneWhen: parts.get('Done when') ?? '', markers: parseMarkers(block), hints: parseHints(parts.get('Hints') ?? ''), text };
+}
+
+/** A marker's lines as comments in the file's language, at an indentation. */
+function comment(file: string, lines: string[], indent = ''): string[] {
+  if (/\.html$/.test(file)) return [`${indent}<!--`, ...lines.map((l) => `${indent}  ${l}`), `${indent}-->`];
+  if (/\.css$/.test(file)) return [`${indent}/*`, ...lines.map((l) => `${indent}   ${l}`), `${indent}*/`];
+  return lines.map((l) => `${indent}// ${l}`);
+}
+
+/**
+ * Put the markers into the files of the base step: `files` maps a file name
+ * to its text (changed in place); a new file is added. Throws, naming the
+ * marker, when an anchor line is not there: the step changed under it.
+ */
+export function applyMarkers(files: Map<string, string>, markers: Marker[]): void {
+  for (const marker of markers) {
+    if (marker.where === 'new') {
+      const before = files.get(marker.file);
+      const body = comment(marker.file, marker.lines).join('\n');
+      files.set(marker.file, before === undefined ? `${body}\n` : `${body}\n${before}`);
+      continue;
+    }
+    const text = files.get(marker.file);
+    if (text === undefined) throw new Error(`A marker goes in ${marker.file}, which the base step does not have (use "${marker.file}, new:")`);
+    const lines = text.split('\n');
+    if (marker.where === 'top') {
+      // After the file's opening comment, if it has one.
+      let at = 0;
+      while (at < lines.length && lines[at]!.startsWith('//')) at++;
+      lines.splice(at, 0, ...comment(marker.file, marker.lines));
+    } else {
+      const at = lines.findIndex((line) => line.trim() === marker.anchor);
+      if (at < 0) throw new Error(`The marker for ${marker.file} goes ${marker.where} the line "${marker.anchor}", which is not there any more`);
+      const indent = /^\s*/.exec(lines[at]!)![0];
+      lines.splice(marker.where === 'before' ? at : at + 1, 0, ...comment(marker.file, marker.lines, indent));
+    }
+    files.set(marker.file, lines.join('\n'));
+  }
+}
+
+/** Hints that speak to a failing test, by its name or message. */
+export function hintsFor(hints: Hint[], failure: { name: string; message?: string }): Hint[] {
+  const text = `${failure.name} ${failure.message ?? ''}`.toLowerCase();
+  return hints.filter((hint) => hint.tests.some((t) => text.includes(t)));
+}
+
+if (isMain(import.meta.url)) {
+  const usage = `
+Usage: npm run exercise <n>               the exercise for step n in workspace/: the step it builds on, with TODO markers
+       npm run exercise -- <n> --force    even over a workspace with your changes (a backup is kept)
+Options:
+  --force        replace without asking; your changes go to a backup folder
+  --to <folder>  another folder than workspace/`;
+  const { values, positionals } = cli(usage, { force: { type: 'boolean' }, to: { type: 'string' } }, { max: 1, looksLike: (p) => /^\d+$/.test(p) });
+  const step = stepArgument(positionals, usage);
+  const exercise = loadExercise(step);
+  if (!exercise) fail(`Step ${step.number} has no exercise (it is the first, or a demo): npm run step ${step.number} runs it.`);
+  const dir = values.to ? path.resolve(values.to) : defaultWorkspace;
+  const where = rel(dir);
+  const files = await replaceWorkspace(dir, Boolean(values.force), `the exercise for step ${step.number}`, () => handOut(step, dir));
+  const todos = exercise.markers.filter((m) => m.lines.some((l) => /^TODO\b/.test(l))).map((m) => m.file);
+  console.log(green(`${where}/ holds the exercise for step ${step.number}, ${step.title}: ${files.join(', ')}`));
+  console.log(`\n${bold(exercise.title)}\n${exercise.task.map((t) => `  - ${t}`).join('\n')}\n`);
+  console.log(`The TODO markers are in ${[...new Set(todos)].join(', ')}; ${where}/README.md has the whole task.`);
+  console.log(dim(`Run it:    npm run dev             (restarts on save)
+Check it:  npm run check -- ${step.number} --dir ${where}   (add --watch to check on every save)
+Stuck?     npm run hint ${step.number}            (one hint at a time)`));
+}
