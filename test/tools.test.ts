@@ -11,7 +11,7 @@ import { banner, launchStep } from '../tools/launch.ts';
 import { freePort, portProblem } from '../tools/ports.ts';
 import { runTests } from '../tools/run-tests.ts';
 import { baseOf, nextOf } from '../tools/steps.ts';
-import { markdownFiles, namedRegions, unusedRegions } from '../tools/sync.ts';
+import { markdownFiles, namedRegions, syncText, unusedRegions } from '../tools/sync.ts';
 import { explain, relative } from '../tools/decode.ts';
 import { diffDirs, unifiedDiff } from '../tools/diff.ts';
 import { checkInstall, checkNode, checkPort } from '../tools/doctor.ts';
@@ -65,11 +65,10 @@ describe('learner tooling', { concurrency: true }, () => {
   });
 
   test('doctor: Node version, installed packages, busy port, each with a fix', async () => {
-    assert.equal(checkNode('v20.11.0', '>=20.11').ok, true);
-    assert.equal(checkNode('v22.1.0', '>=20.11').ok, true);
-    const old = checkNode('v18.19.0', '>=20.11');
-    assert.equal(old.ok, false);
-    assert.match(old.fix ?? '', /nvm install 20/);
+    const range = '^20.12.0 || >=21.7.0';
+    for (const version of ['v20.12.0', 'v20.20.2', 'v21.7.0', 'v22.1.0', 'v24.11.0']) assert.equal(checkNode(version, range).ok, true, `${version} is supported`);
+    for (const version of ['v18.19.0', 'v20.11.1', 'v21.6.2']) assert.equal(checkNode(version, range).ok, false, `${version} is not`);
+    assert.match(checkNode('v18.19.0', range).fix ?? '', /needs Node 20\.12 or a later 20\.x, or 21\.7 or newer.*nvm install 24/, 'The fix says which Node and how to get it');
     assert.deepEqual(checkInstall().map((f) => f.ok), [true], 'This checkout is installed as its lockfile says');
     assert.equal(checkInstall(scratch)[0]!.fix, 'Run npm install.');
     const busy = createServer();
@@ -99,7 +98,7 @@ describe('learner tooling', { concurrency: true }, () => {
     // npm run step 4 --port 3002: both look like numbers; one step at most.
     assert.deepEqual(npmFlags(options, ['4', '3002'], step, { npm_config_port: 'true' }), { values: { port: '3002' }, positionals: ['4'] });
     assert.deepEqual(npmFlags(options, ['5'], step, { npm_config_force: 'true' }), { values: { force: true }, positionals: ['5'] });
-    assert.deepEqual(npmFlags(options, ['5'], step, { npm_config_dir: 'ws2' }), { values: { dir: 'ws2' }, positionals: ['5'] }, '--dir=ws2 keeps its value');
+    assert.deepEqual(npmFlags({ cache: { type: 'string' } } as const, ['5'], step, { npm_config_cache: '/home/me/.npm' }), { values: {}, positionals: ['5'] }, 'npm\'s own settings are not flags');
     assert.equal(npmFlags(options, ['5', 'a', 'b'], step, { npm_config_dir: 'true' }), undefined, 'Two candidates for one flag: ask for the exact command');
   });
 
@@ -123,6 +122,17 @@ describe('learner tooling', { concurrency: true }, () => {
     } finally {
       launched.stop();
     }
+  });
+
+  test('sync catches drift in a checkout with CRLF line ends, and keeps them', () => {
+    const file = path.join(root, 'slides', '04-token-required.md');
+    const crlf = readFileSync(file, 'utf8').replace(/\r?\n/g, '\r\n');
+    assert.equal(syncText(crlf, file).text, crlf, 'A CRLF copy of an up-to-date deck is up to date');
+    const edited = crlf.replace("algorithms: ['HS256']", "algorithms: ['HS256', 'none']");
+    assert.notEqual(edited, crlf, 'The deck shows the algorithm list');
+    const synced = syncText(edited, file).text;
+    assert.equal(synced, crlf, 'A hand edit in a CRLF deck is drift: sync puts the step\'s code back');
+    assert.doesNotMatch(synced.replace(/\r\n/g, ''), /\n/, 'No LF on its own: the line ends stay CRLF throughout');
   });
 
   test('sync names every region a slide shows, and only those', () => {

@@ -44,8 +44,9 @@ export function npmFlags<O extends Options>(
     const value = env[`npm_config_${name.replace(/-/g, '_')}`];
     if (value === undefined || value === '') continue;
     if (option.type === 'boolean') values[name] = value === 'true';
-    else if (value !== 'true') values[name] = value; // --flag=value keeps its value
-    else wanting.push(name);
+    // Only "true" is a flag npm took: any other value is npm's own setting
+    // of that name (npm_config_cache is always set, for one).
+    else if (value === 'true') wanting.push(name);
   }
   if (wanting.length === 0) return { values: values as Values<O>, positionals };
   const own = positionals.filter((p) => spec.looksLike?.(p) ?? true);

@@ -1,29 +1,36 @@
-// npm run doctor: is this machine ready for the workshop? Node's version,
-// the installed packages against the lockfile, and the default port.
+// npm run doctor: is this machine ready for the workshop? Node's version
+// (checked first, by need-node.cjs, on any Node from 14 on), the installed
+// packages against the lockfile, every port a step listens on, and the
+// optional parts: a browser for the browser tests, Redis for step 09.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { cli, green, isMain, red } from './cli.ts';
-import { root } from './steps.ts';
+import { findChromium, noBrowser } from './chromium.ts';
+import { cli, dim, green, isMain, red, yellow } from './cli.ts';
+import { portProblem } from './ports.ts';
+import { root, servers, steps } from './steps.ts';
 
 export interface Finding {
   ok: boolean;
   what: string;
   /** One line: how to fix it. */
   fix?: string;
+  /** Not needed for the workshop itself: a note, not a problem. */
+  optional?: boolean;
 }
 
-/** Whether `version` meets a ">=major.minor[.patch]" range, as package.json engines says. */
-export function checkNode(version: string, range: string): Finding {
-  const need = /^>=\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?$/.exec(range.trim());
-  const have = /^v?(\d+)\.(\d+)\.(\d+)/.exec(version);
-  if (!need || !have) return { ok: false, what: `cannot compare Node ${version} with "${range}"`, fix: 'Use Node 20.11 or newer.' };
-  const a = have.slice(1, 4).map(Number);
-  const b = need.slice(1, 4).map((x) => Number(x ?? 0));
-  const cmp = a[0]! - b[0]! || a[1]! - b[1]! || a[2]! - b[2]!;
-  return cmp >= 0
+const needNode = createRequire(import.meta.url)('./need-node.cjs') as {
+  satisfies(version: string, range: string): boolean;
+  engines(): string;
+  advice(version: string, range: string): string;
+};
+
+/** Whether `version` meets the engines range of package.json. */
+export function checkNode(version: string, range = needNode.engines()): Finding {
+  return needNode.satisfies(version, range)
     ? { ok: true, what: `Node ${version} meets ${range}` }
-    : { ok: false, what: `Node ${version} is older than ${range}`, fix: `Install a newer Node (nvm install ${b[0]}; or from nodejs.org), then npm install again.` };
+    : { ok: false, what: `Node ${version} does not meet ${range}`, fix: needNode.advice(version, range) };
 }
 
 /** Every package the lockfile pins at the top level is installed, at its locked version. */
@@ -45,24 +52,47 @@ export function checkInstall(dir = root): Finding[] {
     : [{ ok: false, what: `packages differ from the lockfile: ${wrong.join(', ')}`, fix: 'Run npm ci (or npm install) to match package-lock.json.' }];
 }
 
-/** Whether a port is free to listen on. */
-export function checkPort(port: number): Promise<Finding> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.once('error', (err: NodeJS.ErrnoException) =>
-      resolve({ ok: false, what: `port ${port} is ${err.code === 'EADDRINUSE' ? 'in use' : `not available (${err.code})`}`, fix: `Stop what uses it, or run steps on another port: npm run step -- 1 --port ${port + 1}` }),
-    );
-    probe.listen(port, () => probe.close(() => resolve({ ok: true, what: `port ${port} is free` })));
-  });
+/** Whether a port is free to listen on, naming the steps that use it. */
+export async function checkPort(port: number, usedBy = 'the steps'): Promise<Finding> {
+  const problem = await portProblem(port);
+  return problem === undefined
+    ? { ok: true, what: `port ${port} is free (${usedBy})` }
+    : { ok: false, what: `${problem} (${usedBy})`, fix: `Stop what uses it, or run those steps on other ports: npm run step -- <n> --port ${port + 10}` };
+}
+
+/** Every port a step of the manifest listens on by default, with the steps that use it. */
+export function stepPorts(): Map<number, number[]> {
+  const ports = new Map<number, number[]>();
+  for (const step of steps) {
+    if (step.script) continue;
+    for (const { port } of servers(step)) ports.set(port, [...(ports.get(port) ?? []), step.number]);
+  }
+  return ports;
+}
+
+export function checkBrowser(find = findChromium): Finding {
+  const browser = find();
+  return browser
+    ? { ok: true, what: `browser for the browser tests: ${browser}`, optional: true }
+    : { ok: false, what: 'no Chrome, Chromium, Edge or Brave: the browser tests are skipped', fix: noBrowser(), optional: true };
+}
+
+export function checkRedis(): Finding {
+  const found = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
+  return found.status === 0
+    ? { ok: true, what: `Redis for step 09's shared deny-list: ${found.stdout.trim().split(' ').slice(0, 3).join(' ')}`, optional: true }
+    : { ok: false, what: 'no redis-server: step 09 keeps its deny-list in memory, and its Redis tests are skipped', fix: 'Optional. Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis.', optional: true };
 }
 
 if (isMain(import.meta.url)) {
-  cli('\nUsage: npm run doctor   check Node, the installed packages and port 3000; a fix for each problem', {}, { max: 0 });
-  const engines = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
-  const port = Number(process.env.PORT || 3000);
-  const findings = [checkNode(process.version, engines), ...checkInstall(), await checkPort(port)];
-  for (const f of findings) console.log(f.ok ? `${green('ok')}   ${f.what}` : `${red('fix')}  ${f.what}\n     ${f.fix}`);
-  const problems = findings.filter((f) => !f.ok).length;
+  cli('\nUsage: npm run doctor   check Node, the installed packages, the ports the steps use, and the optional browser and Redis; a fix for each problem', {}, { max: 0 });
+  const ports = [...stepPorts()].map(([port, used]) => checkPort(port, `step${used.length > 1 ? 's' : ''} ${used.join(', ')}`));
+  const findings = [checkNode(process.version), ...checkInstall(), ...(await Promise.all(ports)), checkBrowser(), checkRedis()];
+  for (const f of findings) {
+    if (f.ok) console.log(`${green('ok')}    ${f.what}`);
+    else console.log(`${f.optional ? yellow('note') : red('fix')}  ${f.what}\n      ${dim(f.fix ?? '')}`);
+  }
+  const problems = findings.filter((f) => !f.ok && !f.optional).length;
   console.log(problems === 0 ? green('Ready for the workshop.') : red(`${problems} problem${problems > 1 ? 's' : ''} to fix first.`));
   process.exitCode = problems === 0 ? 0 : 1;
 }

@@ -41,7 +41,10 @@ export function launchStep(step: Step, options: LaunchOptions = {}): Launched {
   const urls = ports.map((port) => `http://127.0.0.1:${port}`);
   // What the step's manifest entry asks for (step 07's API finds the login
   // service's keys through JWKS_URL), then what the caller sets.
-  const stepEnv = Object.fromEntries(Object.entries(step.env ?? {}).map(([name, value]) => [name, fillUrls(value, urls)]));
+  // localhost, as a person's browser will say it: step 10's provider and app
+  // set cookies for, and redirect to, these very URLs.
+  const hostUrls = urls.map((url) => url.replace('127.0.0.1', 'localhost'));
+  const stepEnv = Object.fromEntries(Object.entries(step.env ?? {}).map(([name, value]) => [name, fillUrls(value, hostUrls)]));
   const env = { ...process.env, ...stepEnv, ...options.env };
   const children = list.map(({ entry }, i) => {
     const file = path.join(options.dir ?? stepDir(step), entry);

@@ -82,7 +82,11 @@ export function yourTurn(step: Step): string | undefined {
 const YOUR_TURN = /^(<!-- _class: your-turn -->[ \t]*\r?\n)([\s\S]*?)(?=^<!--|^---[ \t]*$|(?![\s\S]))/gm;
 
 /** The text with every generated part brought up to date, and what could not be. */
-export function syncText(text: string, file: string): { text: string; errors: string[] } {
+export function syncText(original: string, file: string): { text: string; errors: string[] } {
+  // A checkout with CRLF line ends (Windows, core.autocrlf) is read as LF
+  // and written back as it came, so that drift is caught either way.
+  const eol = original.includes('\r\n') ? '\r\n' : '\n';
+  const text = original.replace(/\r\n/g, '\n');
   const errors: string[] = [];
   let out = text.replace(FENCE, (whole, fence: string, lang: string, source: string, name: string | undefined) => {
     const full = path.join(root, source);
@@ -112,13 +116,13 @@ export function syncText(text: string, file: string): { text: string; errors: st
   if (path.basename(file) === 'README.md' && path.dirname(file) === root) {
     out = out.replace(/<!-- steps:start -->[\s\S]*?<!-- steps:end -->/, () => `<!-- steps:start -->\n${stepsTable()}\n<!-- steps:end -->`);
   }
-  return { text: out, errors };
+  return { text: eol === '\n' ? out : out.replace(/\n/g, eol), errors };
 }
 
 /** The regions Markdown names, as "file#region". */
 export function namedRegions(texts: string[]): Set<string> {
   const named = new Set<string>();
-  for (const text of texts) for (const m of text.matchAll(FENCE)) if (m[4]) named.add(`${m[3]}#${m[4]}`);
+  for (const text of texts) for (const m of text.replace(/\r\n/g, '\n').matchAll(FENCE)) if (m[4]) named.add(`${m[3]}#${m[4]}`);
   return named;
 }
 

@@ -122,7 +122,7 @@ export function handOut(target: Step, dir: string): string[] {
   copyStep(base, dir);
   // A script is no code to build on (step 00): the exercise starts empty.
   if (base.script) for (const file of listFiles(dir)) rmSync(path.join(dir, file));
-  const files = new Map(listFiles(dir).map((f) => [f, readFileSync(path.join(dir, f), 'utf8')]));
+  const files = new Map(listFiles(dir).map((f) => [f, readFileSync(path.join(dir, f), 'utf8').replace(/\r\n/g, '\n')]));
   const before = new Map(files);
   applyMarkers(files, exercise.markers);
   for (const [file, text] of files) {

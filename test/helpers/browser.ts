@@ -12,6 +12,19 @@ export interface Locator {
   click(): Promise<void>;
   focus(): Promise<void>;
   first(): Locator;
+  isVisible(): Promise<boolean>;
+  /** Wait until the element is in the page and visible. */
+  waitFor(): Promise<void>;
+}
+
+export interface Cookie {
+  name: string;
+  value: string;
+  domain: string;
+  path: string;
+  httpOnly: boolean;
+  secure: boolean;
+  sameSite: 'Strict' | 'Lax' | 'None';
 }
 
 export interface Page {
@@ -30,6 +43,12 @@ export interface Page {
   locator(selector: string): Locator;
   getByLabel(text: string): Locator;
   getByRole(role: string, options: { name: string }): Locator;
+  /** Wait until the page has navigated to this address (a string must match exactly). */
+  waitForURL(url: string | RegExp): Promise<void>;
+  /** The page's HTML as it is now. */
+  content(): Promise<string>;
+  /** The page's browser context: its cookies, every origin's. */
+  context(): { cookies(): Promise<Cookie[]> };
 }
 
 export interface Browser {

@@ -73,6 +73,11 @@ export async function listen(app: Listenable): Promise<Running> {
     if ((err.status ?? 500) >= 500 && url) noteServerError(url, err);
   });
   const server = createServer(app.callback() as never);
+  // Node closes a kept-alive connection after 5 s idle; fetch may pick that
+  // same connection for its next request at that moment, and the request
+  // fails with ECONNRESET. A test server keeps idle connections for a minute
+  // instead (close() below drops them all at once).
+  server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', resolve);
