@@ -1,17 +1,21 @@
-// npm run bench [-- --json] [-- --steps 5,6 --rounds 3 --seconds 3] [-- --profile bench/results]
+// npm run bench [-- --json] [-- --steps 5,6 --rounds 3 --seconds 3] [-- --flood 6,7,8] [-- --profile bench/results]
 import path from 'node:path';
 import { cli, fail } from '../tools/cli.ts';
+import { floodBenchmark, formatFlood } from './flood.ts';
 import { formatReport, httpBenchmark } from './http.ts';
 
 const usage = `
-Usage: npm run bench                     steps 05 and 06: req/s, p99 and ratios to /unprotected
+Usage: npm run bench                     steps 05 and 06: req/s, p99 and ratios to /unprotected;
+                                         then a wrong-password flood at steps 06, 07 and 08
        npm run bench -- --json           the same as one JSON object
-       npm run bench -- --steps 6 --rounds 5 --seconds 3
+       npm run bench -- --steps 6 --rounds 5 --seconds 3 --flood none
 Options:
-  --steps <list>       step numbers, comma-separated (default 5,6)
+  --steps <list>       step numbers, comma-separated, or none (default 5,6)
   --rounds <n>         rounds; each runs every endpoint once (default 3)
   --seconds <s>        seconds per endpoint per round (default 3)
   --connections <n>    concurrent connections (default 10)
+  --flood <list>       steps to flood with wrong passwords from 127.0.0.2, or none (default 6,7,8)
+  --flood-connections <n>  the flood's connections (default 200)
   --json               print JSON instead of a table
   --profile <folder>   write a CPU profile of each server there (open it in Chrome DevTools)`;
 const { values } = cli(usage, {
@@ -19,6 +23,8 @@ const { values } = cli(usage, {
   rounds: { type: 'string' },
   seconds: { type: 'string' },
   connections: { type: 'string' },
+  flood: { type: 'string' },
+  'flood-connections': { type: 'string' },
   json: { type: 'boolean' },
   profile: { type: 'string' },
 }, { max: 0 });
@@ -27,16 +33,21 @@ const whole = (value: string | undefined, fallback: number, name: string) => {
   if (!Number.isInteger(n) || n <= 0) fail(`--${name} takes a whole number above 0.`);
   return n;
 };
+const list = (value: string, name: string) => (value === 'none' ? [] : value.split(',').map((s) => whole(s, 0, name)));
 const options = {
-  steps: (values.steps ?? '5,6').split(',').map((s) => whole(s, 0, 'steps')),
+  steps: list(values.steps ?? '5,6', 'steps'),
   rounds: whole(values.rounds, 3, 'rounds'),
   seconds: whole(values.seconds, 3, 'seconds'),
   connections: whole(values.connections, 10, 'connections'),
   profileDir: values.profile === undefined ? undefined : path.resolve(values.profile),
 };
+const flood = { steps: list(values.flood ?? '6,7,8', 'flood'), rounds: 2, seconds: 5, connections: whole(values['flood-connections'], 200, 'flood-connections') };
 try {
-  const report = await httpBenchmark(options, values.json ? undefined : (line) => console.error(line));
-  console.log(values.json ? JSON.stringify(report, null, 2) : formatReport(report));
+  const progress = values.json ? undefined : (line: string) => console.error(line);
+  const report = await httpBenchmark(options, progress);
+  const flooded = flood.steps.length ? await floodBenchmark(flood, progress) : undefined;
+  if (values.json) console.log(JSON.stringify({ ...report, flood: flooded }, null, 2));
+  else console.log([report.steps.length ? formatReport(report) : '', flooded ? formatFlood(flooded) : ''].filter(Boolean).join('\n\n'));
 } catch (err) {
   fail((err as Error).message);
 }

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import type { KeyObject } from 'node:crypto';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
-import { bearerRules, hardened, loginRules } from './helpers/hardened.ts';
+import { bearerRules, hardened, loginRules, throttleRules, type LoginLimits, type Throttle } from './helpers/hardened.ts';
 import { checkpoint, codeDir, exportedApp, importStep, serve } from './helpers/step.ts';
 import { hmacToken } from './helpers/tokens.ts';
 
@@ -19,6 +19,8 @@ interface Config {
 interface Step06 {
   loadConfig(env: Record<string, string | undefined>, warn?: (message: string) => void): Config;
   createApp(config: Config): unknown;
+  LoginThrottle: new (limits: LoginLimits) => Throttle;
+  LOGIN_LIMITS: LoginLimits;
   checkUser(users: Record<string, string>, name: string, password: string, compare?: (p: string, s: string) => Promise<boolean>): Promise<boolean>;
   hashPassword(password: string, salt?: Buffer): Promise<string>;
 }
@@ -59,19 +61,47 @@ checkpoint(6, () => {
       assert.throws(() => step.loadConfig({ JWT_SECRET: SECRET, TOKEN_TTL_SECONDS: 'forever' }));
     });
 
-    test('run with a short JWT_SECRET, the server exits before listening, in one line', async () => {
+    test('TOKEN_TTL_SECONDS takes decimal digits only, from 1 s to a day, and says so', () => {
+      for (const value of ['0x10', ' 40 ', '1e3', '-1', '0', '40.5', '', '86401', 'abc']) {
+        assert.throws(
+          () => step.loadConfig({ JWT_SECRET: SECRET, TOKEN_TTL_SECONDS: value }),
+          /TOKEN_TTL_SECONDS must be a whole number of seconds/,
+          `TOKEN_TTL_SECONDS=${JSON.stringify(value)} must be refused with a message naming the setting: Number() would read it as ${Number(value)}`,
+        );
+      }
+      assert.equal(step.loadConfig({ JWT_SECRET: SECRET, TOKEN_TTL_SECONDS: '86400' }).ttlSeconds, 86400, 'A day is the longest lifetime');
+    });
+
+    test('a JWT_SECRET of one repeated character or only whitespace is refused, however long', () => {
+      for (const value of [' '.repeat(32), 'a'.repeat(40), '\t'.repeat(32), ' \n'.repeat(16)]) {
+        assert.throws(() => step.loadConfig({ JWT_SECRET: value }), /JWT_SECRET[\s\S]*npm run secret/, `JWT_SECRET=${JSON.stringify(value)} has 32 bytes and no secret in it`);
+      }
+    });
+
+    test('run with a bad setting, the server exits before listening, in one line naming it', async () => {
       const app = path.join(codeDir(6), 'app.ts');
-      const run = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', app], { env: { ...process.env, JWT_SECRET: 'indonesia', PORT: '0' }, timeout: 10_000 });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-        child.on('close', (status) => resolve({ status, stdout, stderr }));
+      const start = (env: Record<string, string>) =>
+        new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+          const child = spawn(process.execPath, ['--import', 'tsx', app], { env: { ...process.env, PORT: '0', ...env }, timeout: 10_000 });
+          let stdout = '';
+          let stderr = '';
+          child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
+          child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+          child.on('close', (status) => resolve({ status, stdout, stderr }));
+        });
+      const cases: [Record<string, string>, string][] = [
+        [{ JWT_SECRET: 'indonesia' }, 'JWT_SECRET'],
+        [{ JWT_SECRET: ' '.repeat(32) }, 'JWT_SECRET'],
+        [{ JWT_SECRET: SECRET, TOKEN_TTL_SECONDS: '0x10' }, 'TOKEN_TTL_SECONDS'],
+      ];
+      const runs = await Promise.all(cases.map(([env]) => start(env)));
+      runs.forEach((run, i) => {
+        const [env, name] = cases[i]!;
+        assert.equal(run.status, 1, `${JSON.stringify(env)}: exit with status 1: ${run.stdout}${run.stderr}`);
+        assert.equal(run.stderr.trim().split('\n').length, 1, `${JSON.stringify(env)}: one line, no stack trace: ${run.stderr}`);
+        assert.match(run.stderr, new RegExp(name), `${JSON.stringify(env)}: the line names ${name}`);
+        assert.doesNotMatch(run.stdout, /listening/, 'Nothing listens with a bad setting');
       });
-      assert.equal(run.status, 1, `Exit with status 1: ${run.stdout}${run.stderr}`);
-      assert.equal(run.stderr.trim().split('\n').length, 1, `One line, no stack trace: ${run.stderr}`);
-      assert.doesNotMatch(run.stdout, /listening/, 'Nothing listens with a weak key');
     });
   });
 
@@ -125,4 +155,13 @@ checkpoint(6, () => {
 
   describe('GET /login', () => loginRules(h));
   describe('GET /protected', () => bearerRules(h));
+  describe('login throttling', () =>
+    throttleRules({
+      limits: () => step.LOGIN_LIMITS,
+      serve: (limits) => {
+        const config = step.loadConfig({ JWT_SECRET: SECRET }) as Config & { throttle: Throttle };
+        config.throttle = new step.LoginThrottle(limits);
+        return { app: exportedApp({ app: step.createApp(config) }, 6), throttle: config.throttle };
+      },
+    }));
 });

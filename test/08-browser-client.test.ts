@@ -6,22 +6,27 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { findChromium } from '../tools/chromium.ts';
 import { launchChromium, waitForText, type Browser, type Page } from './helpers/browser.ts';
-import { START, bearerRules, hardened, loginRules } from './helpers/hardened.ts';
+import { START, bearerRules, hardened, loginRules, throttleRules, type LoginLimits, type Throttle } from './helpers/hardened.ts';
 import { get, show } from './helpers/http.ts';
 import { checkpoint, codeDir, exportedApp, importStep, serve } from './helpers/step.ts';
 import { hmacToken } from './helpers/tokens.ts';
 
 interface Step08 {
-  loadConfig(env: Record<string, string>): { now: () => number; issuer: string; audience: string };
+  loadConfig(env: Record<string, string>): { now: () => number; issuer: string; audience: string; throttle: Throttle };
   createApp(config: unknown): unknown;
+  LoginThrottle: new (limits: LoginLimits) => Throttle;
+  LOGIN_LIMITS: LoginLimits;
 }
 
 const SECRET = 'a-test-key-of-32-bytes-or-more-0123456789';
 
 checkpoint(8, () => {
+  let step: Step08;
+  before(async () => {
+    step = (await importStep(8)) as unknown as Step08;
+  });
   const h = hardened({ alg: 'HS256', loginUrl: () => server.url, apiUrl: () => server.url, sign: (header, claims) => hmacToken(header, claims, SECRET) });
   const server = serve(async () => {
-    const step = (await importStep(8)) as unknown as Step08;
     const config = step.loadConfig({ JWT_SECRET: SECRET });
     config.now = () => h.clock.now;
     return exportedApp({ app: step.createApp(config) }, 8);
@@ -60,6 +65,15 @@ checkpoint(8, () => {
   // one step and not the other fails here.
   describe('GET /login, as in step 06', () => loginRules(h));
   describe('GET /protected, as in step 06', () => bearerRules(h));
+  describe('login throttling, as in step 06', () =>
+    throttleRules({
+      limits: () => step.LOGIN_LIMITS,
+      serve: (limits) => {
+        const config = step.loadConfig({ JWT_SECRET: SECRET });
+        config.throttle = new step.LoginThrottle(limits);
+        return { app: exportedApp({ app: step.createApp(config) }, 8), throttle: config.throttle };
+      },
+    }));
 
   const chromium = findChromium();
   const skip = chromium ? false : process.env.CI ? false : 'no Chromium found (set CHROME_PATH, or apt-get install chromium)';

@@ -2,6 +2,7 @@
 // timing is asserted: figures belong in npm run bench, not in tests.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { canFloodFrom, floodBenchmark, formatFlood } from '../bench/flood.ts';
 import { ENDPOINTS, formatReport, httpBenchmark } from '../bench/http.ts';
 import { microBenchmark } from '../bench/verify.ts';
 
@@ -28,5 +29,20 @@ describe('benchmarks', { concurrency: true }, () => {
     }
     assert.equal(json.steps[0]!.endpoints[0]!.ratio, 1, '/unprotected is the reference');
     assert.match(formatReport(report), /\| 05 The final app \| \/protected \|/, 'The table names step and endpoint');
+  });
+
+  test('the flood runs from another loopback address and reports what a user at 127.0.0.1 saw', async (t) => {
+    if (!(await canFloodFrom())) return t.skip('this system has no 127.0.0.2 (macOS: sudo ifconfig lo0 alias 127.0.0.2)');
+    const report = await floodBenchmark({ steps: [6], rounds: 1, seconds: 2, connections: 10, pin: false });
+    const json = JSON.parse(JSON.stringify(report)) as typeof report;
+    const [result] = json.steps;
+    assert.ok(result, 'One result for step 06');
+    const { '/unprotected': plain, '/login': login } = result.under;
+    assert.ok((plain.floodStatuses['200'] ?? 0) > 0, `The plain flood got 200s: ${JSON.stringify(plain.floodStatuses)}`);
+    assert.ok((login.floodStatuses['429'] ?? 0) > 0, `The wrong-password flood from one address got 429s: ${JSON.stringify(login.floodStatuses)}`);
+    assert.ok(login.loginsOk && plain.loginsOk, 'alice, at another address, got her token every time');
+    for (const u of [plain, login]) assert.ok(u.protectedRps > 0 && u.loginMs >= 0, `${u.flooded}: /protected's rate and alice's login time are measured`);
+    assert.ok(Number.isFinite(result.ratio), 'A ratio of the two /protected rates');
+    assert.match(formatFlood(report), /\| 06 Hardening \| \/login \|/, 'The table names step and flood');
   });
 });

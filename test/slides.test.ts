@@ -1,26 +1,120 @@
-// The decks: one per step, code copied from the steps and never edited by
-// hand, and every deck renders offline.
+// The decks: an opening, one per step, a closing; code copied from the steps
+// and never edited by hand; notes and timings on every slide; every deck
+// renders offline, and every slide fits 1280x720 as drawn in a browser.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, test } from 'node:test';
-import { countSlides, decks, marpCli, render } from '../tools/slides.ts';
-import { root } from '../tools/steps.ts';
+import { after, describe, test } from 'node:test';
+import { findChromium } from '../tools/chromium.ts';
+import { type Deck, decks, excerpts, guideFile, marpCli, minutesOf, nextDeck, notesOf, plannedDecks, render, splitSlides } from '../tools/slides.ts';
+import { root, stepDir } from '../tools/steps.ts';
 import { markdownFiles, syncText } from '../tools/sync.ts';
+import { type Browser, launchChromium } from './helpers/browser.ts';
+import { describe as describeProblem, measureDecks } from './helpers/slide-fit.ts';
 import { importStep } from './helpers/step.ts';
 
 const read = (file: string) => readFileSync(file, 'utf8');
+const deckName = (deck: Deck) => `slides/${deck.name}.md`;
+
+/** The minutes each slide's notes give, "(1.5 min)"; undefined for a slide without. */
+function slideMinutes(markdown: string): (number | undefined)[] {
+  return splitSlides(markdown).map((slide) => {
+    const times = [...notesOf(slide).join('\n').matchAll(/\((\d+(?:\.\d+)?) min\)/g)].map((m) => Number(m[1]));
+    return times.length ? times.reduce((a, b) => a + b, 0) : undefined;
+  });
+}
+
+/** "1-5", "2, 4, 11" or "3, 6-8": slide numbers. */
+function slideNumbers(spec: string): number[] {
+  return spec.split(',').flatMap((part) => {
+    const [from, to = from] = part.trim().split('-').map(Number);
+    return Array.from({ length: to! - from! + 1 }, (_, i) => from! + i);
+  });
+}
+
+/** The rows of the first table under a "## " heading of the guide that starts with `heading`. */
+function guideTable(guide: string, heading: string): string[][] {
+  const section = guide.split(/^## /m).find((s) => s.startsWith(heading));
+  assert.ok(section, `slides/README.md has a "## ${heading}" section`);
+  return section
+    .split(/\r?\n/)
+    .filter((line) => line.startsWith('|') && !/^\|[-| ]+\|$/.test(line))
+    .slice(1)
+    .map((line) => line.slice(1, -1).split('|').map((cell) => cell.trim()));
+}
 
 describe('slides and docs', { concurrency: true }, () => {
-  test('every step has a Marp deck with speaker notes', () => {
-    for (const { step, file } of decks) {
-      assert.ok(existsSync(file), `Step ${step.slug} needs slides/${step.slug}.md`);
-      const text = read(file);
-      assert.match(text, /^---\r?\n(?:.*\r?\n)*?marp: true\r?\n/, `slides/${step.slug}.md starts with front matter saying marp: true`);
-      const notes = [...text.matchAll(/<!--([\s\S]*?)-->/g)].filter((m) => !/^\s*_?\w+:/.test(m[1]!));
-      assert.ok(notes.length >= 1, `slides/${step.slug}.md has speaker notes (<!-- ... --> comments)`);
-      assert.ok(countSlides(text) >= 4, `slides/${step.slug}.md has more than a title`);
+  test('an opening, a deck per finished step, a closing: each on the shared theme, with its minutes', () => {
+    for (const name of ['opening', 'closing']) assert.ok(decks.some((d) => d.name === name), `slides/${name}.md is missing`);
+    for (const deck of plannedDecks.filter((d) => d.step && existsSync(path.join(stepDir(d.step), 'README.md')))) {
+      assert.ok(existsSync(deck.file), `Step ${deck.step!.slug} is finished (it has a README.md), so it needs ${deckName(deck)}`);
+    }
+    for (const deck of decks) {
+      const text = read(deck.file);
+      assert.match(text, /^---\r?\n(?:.*\r?\n)*?marp: true\r?\n/, `${deckName(deck)} starts with front matter saying marp: true`);
+      assert.match(text, /^---\r?\n(?:.*\r?\n)*?theme: workshop\r?\n/, `${deckName(deck)} uses the shared theme: theme: workshop in its front matter`);
+      assert.ok(minutesOf(text), `${deckName(deck)} says how long it takes: minutes: N in its front matter`);
+      assert.ok(splitSlides(text).length >= 4, `${deckName(deck)} has more than a title`);
+    }
+  });
+
+  test('every slide but the first has speaker notes with a timing, and the timings add up to the deck', () => {
+    for (const deck of decks) {
+      const text = read(deck.file);
+      const slides = splitSlides(text);
+      const minutes = slideMinutes(text);
+      slides.forEach((slide, i) => {
+        if (i === 0) return;
+        const notes = notesOf(slide).join(' ');
+        assert.ok(notes.split(/\s+/).length >= 15, `${deckName(deck)} slide ${i + 1} needs speaker notes: what to say, the demo, the usual question (<!-- ... --> after the content)`);
+        assert.ok(minutes[i] !== undefined, `${deckName(deck)} slide ${i + 1}: its notes end with how long it takes, such as (1.5 min)`);
+      });
+      const total = minutesOf(text);
+      const title = /\(deck: (\d+(?:\.\d+)?) min\)/.exec(notesOf(slides[0]!).join('\n'))?.[1];
+      assert.equal(Number(title), total, `${deckName(deck)}: the first slide's notes say (deck: ${total} min), as its front matter does`);
+      const sum = minutes.reduce<number>((a, m) => a + (m ?? 0), 0);
+      assert.equal(sum, total, `${deckName(deck)}: its slides' timings add up to ${sum} min, its front matter says minutes: ${total}`);
+    }
+  });
+
+  test('every deck ends with a link to the next one', () => {
+    for (const deck of decks) {
+      const next = nextDeck(deck);
+      if (!next) continue;
+      const last = splitSlides(read(deck.file)).at(-1)!;
+      assert.match(last, new RegExp(`^Next: \\[[^\\]]+\\]\\(${next.name}\\.md\\)`, 'm'), `${deckName(deck)} ends with "Next: [${next.title}](${next.name}.md)"`);
+    }
+  });
+
+  test('the presenter\'s guide gives each deck its minutes, and two plans that add up', () => {
+    const guide = read(guideFile);
+    const byName = new Map(decks.map((d) => [d.name, read(d.file)]));
+    const listed = new Map(guideTable(guide, 'The decks').map(([cell, minutes]) => [/\[([\w-]+)\]/.exec(cell!)?.[1], Number(minutes)]));
+    for (const [name, text] of byName) {
+      assert.equal(listed.get(name), minutesOf(text), `slides/README.md lists ${name} with ${minutesOf(text)} minutes, as its front matter says`);
+    }
+    for (const [heading, length] of [['Plan A', 45], ['Plan B', 180]] as const) {
+      let sum = 0;
+      let total: number | undefined;
+      for (const [part, deck, slides, minutes] of guideTable(guide, heading)) {
+        if (!minutes) continue; // a part's heading row
+        if (/\*\*Total\*\*/.test(part!)) {
+          total = Number(minutes.replace(/\*/g, ''));
+          continue;
+        }
+        sum += Number(minutes);
+        if (!deck) continue; // coding or a break
+        const text = byName.get(deck);
+        assert.ok(text, `${heading}: "${deck}" is not a deck`);
+        const perSlide = slideMinutes(text);
+        const chosen = slideNumbers(slides!);
+        for (const n of chosen) assert.ok(n >= 1 && n <= perSlide.length, `${heading}: ${deck} has no slide ${n}`);
+        const expected = chosen.reduce((a, n) => a + (perSlide[n - 1] ?? 0), 0);
+        assert.equal(Number(minutes), expected, `${heading}: ${deck} slides ${slides} take ${expected} min by their notes, the plan says ${minutes}`);
+      }
+      assert.equal(sum, length, `${heading}: its rows add up to ${sum} min, not ${length}`);
+      assert.equal(total, length, `${heading}: its Total row says ${length}`);
     }
   });
 
@@ -45,6 +139,16 @@ describe('slides and docs', { concurrency: true }, () => {
     assert.match(gone.errors.join('\n'), /does not exist/);
   });
 
+  test('a slide can show the lines of a block that matter, and says so when they are gone', () => {
+    const block = '```ts steps/x/app.ts#r\nconst a = 1;\nif (a) {\n  go();\n  }\n}\nconst b = 2;\n```';
+    const cut = excerpts(`<!-- show: from "if (a)" to "  }" -->\n\n${block}\n`, 'demo.md');
+    assert.equal(cut, '```ts steps/x/app.ts#r\nif (a) {\n  go();\n  }\n```\n', 'From the first line to the last, indentation as written');
+    assert.equal(excerpts(`<!-- show: from "go()" to "  }" -->\n${block}\n`), '```ts steps/x/app.ts#r\ngo();\n}\n```\n', 'Less the indentation the lines share');
+    assert.equal(excerpts(`<!-- show: to "if (a)" -->\n${block}\n`), '```ts steps/x/app.ts#r\nconst a = 1;\nif (a) {\n```\n');
+    assert.throws(() => excerpts(`<!-- show: from "while (" -->\n${block}\n`, 'demo.md'), /demo\.md: .*no line starts with "while \("/);
+    assert.deepEqual(notesOf('<!-- show: from "x" -->\n<!-- _class: lead -->\n<!--\nSay this.\n-->'), ['Say this.'], 'Neither is a speaker note');
+  });
+
   test('the token decoded on slide 00 is the one step 00 makes', async () => {
     const anatomy = (await importStep(0)) as { signByHand(claims: object, key: string): string; payload: object };
     const token = anatomy.signByHand(anatomy.payload, 'secret');
@@ -56,7 +160,8 @@ describe('slides and docs', { concurrency: true }, () => {
   test('every npm command the docs show exists', () => {
     const scripts = Object.keys(JSON.parse(read(path.join(root, 'package.json'))).scripts);
     for (const file of markdownFiles()) {
-      for (const [, name] of read(file).matchAll(/npm run ([\w-]+(?::[\w-]+)*)/g)) {
+      // npm's own flags come first: npm run -s token.
+      for (const [, name] of read(file).matchAll(/npm run (?:-{1,2}[\w-]+ )*(\w[\w-]*(?::[\w-]+)*)/g)) {
         assert.ok(scripts.includes(name!), `${path.relative(root, file)} shows npm run ${name}, which package.json does not have`);
       }
     }
@@ -70,23 +175,71 @@ describe('slides and docs', { concurrency: true }, () => {
     }
   });
 
+  // Rendering and the browser: one render of every deck, one Chromium, shared.
   const toolchain = existsSync(marpCli);
-  const skip = toolchain ? false : process.env.CI ? false : 'the slide toolchain is not installed (npm run slides installs it)';
-  test('every deck renders offline to self-contained HTML with all its slides', { skip }, async () => {
+  const chromium = findChromium();
+  const noToolchain = 'the slide toolchain is not installed (npm run slides installs it)';
+  const skipRender = toolchain || process.env.CI ? false : noToolchain;
+  const skipBrowser = process.env.CI ? false : !toolchain ? noToolchain : !chromium ? 'no Chrome or Chromium found (set CHROME_PATH)' : false;
+  const work = mkdtempSync(path.join(tmpdir(), 'jwt-workshop-decks-'));
+  let rendered: Promise<string[]> | undefined;
+  let browser: Promise<Browser> | undefined;
+  const renderAll = () => (rendered ??= render(path.join(work, 'all')));
+  const chrome = () => (browser ??= launchChromium(chromium!));
+  after(async () => {
+    await (await browser?.catch(() => undefined))?.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  test('every deck renders offline to self-contained HTML with all its slides', { skip: skipRender }, async () => {
     assert.ok(toolchain, 'CI must install the slide toolchain: npm ci --prefix slides');
-    const out = mkdtempSync(path.join(tmpdir(), 'jwt-workshop-decks-'));
-    try {
-      const files = await render(out);
-      for (const [i, html] of files.map((f) => read(f)).entries()) {
-        const { step, file } = decks[i]!;
-        const slides = html.match(/<section id="\d+"/g)?.length ?? 0;
-        assert.equal(slides, countSlides(read(file)), `slides/${step.slug}.md renders every slide`);
-        assert.doesNotMatch(html, /#(end)?region/, 'No region marker reaches a slide');
-        assert.doesNotMatch(html, /src="diagrams\//, 'Images are inlined: the HTML file stands alone');
-      }
-      assert.ok(existsSync(path.join(out, 'index.html')), 'An index page lists the decks');
-    } finally {
-      rmSync(out, { recursive: true, force: true });
+    const files = await renderAll();
+    for (const [i, html] of files.map((f) => read(f)).entries()) {
+      const deck = decks[i]!;
+      const slides = html.match(/<section id="\d+"/g)?.length ?? 0;
+      assert.equal(slides, splitSlides(read(deck.file)).length, `${deckName(deck)} renders every slide`);
+      assert.doesNotMatch(html, /#(end)?region/, 'No region marker reaches a slide');
+      assert.doesNotMatch(html, /src="diagrams\//, 'Images are inlined: the HTML file stands alone');
+      assert.doesNotMatch(html, /href="[\w-]+\.md"/, `${deckName(deck)}: links between decks point at the rendered files`);
+      assert.doesNotMatch(html, /show:\s*(from|to) "/, `${deckName(deck)}: no excerpt comment reaches a slide or its notes`);
     }
+    const index = read(path.join(work, 'all', 'index.html'));
+    for (const deck of decks) assert.ok(index.includes(`href="${deck.name}.html"`) && index.includes(`${minutesOf(read(deck.file))} min`), `The index lists ${deck.name} with its minutes`);
+    assert.ok(index.includes('href="README.md"') && existsSync(path.join(work, 'all', 'README.md')), 'The index links the presenter\'s guide');
+  });
+
+  test('every slide fits 1280x720: nothing outside, code 20 px and text 24 px as drawn', { skip: skipBrowser }, async () => {
+    assert.ok(toolchain && chromium, 'CI must install the slide toolchain (npm ci --prefix slides) and a Chromium (or set CHROME_PATH)');
+    const files = await renderAll();
+    const { problems } = await measureDecks(await chrome(), files.map((html, i) => ({ deck: `${decks[i]!.name}.md`, html })));
+    assert.deepEqual(problems.map(describeProblem), [], `Slides that do not fit (fix the slide, or cut its code with <!-- show: ... -->):\n${problems.map(describeProblem).join('\n')}`);
+  });
+
+  test('the fit check names the deck, the slide, the element and the size of what does not fit', { skip: skipBrowser }, async () => {
+    assert.ok(toolchain && chromium, 'CI must install the slide toolchain (npm ci --prefix slides) and a Chromium (or set CHROME_PATH)');
+    const dir = path.join(work, 'fixture');
+    mkdirSync(path.join(dir, 'diagrams'), { recursive: true });
+    writeFileSync(path.join(dir, 'diagrams', 'tiny.svg'), '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1000 200" width="1000" height="200"><text x="10" y="50" font-size="12">a tiny label</text></svg>');
+    const long = Array.from({ length: 40 }, (_, i) => `const line${i} = ${i};`).join('\n');
+    const fixture = path.join(dir, 'too-long.md');
+    writeFileSync(
+      fixture,
+      [
+        '---\nmarp: true\ntheme: workshop\n---\n\n# A fixture',
+        `## Forty lines of code\n\n\`\`\`ts\n${long}\n\`\`\``,
+        '## Small print\n\n<p style="font-size: 16px">Sixteen pixels is too small for the back of the room.</p>',
+        '## Shrunk code\n\n<div style="transform: scale(0.5); transform-origin: top left">\n\n```ts\nconst shrunk = true;\n```\n\n</div>',
+        '## A diagram\n\n![tiny](diagrams/tiny.svg)',
+      ].join('\n\n---\n\n'),
+    );
+    const [html] = await render(path.join(dir, 'out'), { decks: [{ name: 'too-long', file: fixture, title: 'A fixture' }] });
+    const { problems } = await measureDecks(await chrome(), [{ deck: 'too-long.md', html: html! }]);
+    const messages = problems.map(describeProblem);
+    const find = (pattern: RegExp) => messages.find((m) => pattern.test(m));
+    assert.ok(find(/^too-long\.md slide 2: <pre> "const line0 = 0; .*" ends \d+(\.\d+)? px below the slide$/), `The long code block is named, with how far it runs over:\n${messages.join('\n')}`);
+    assert.ok(find(/^too-long\.md slide 3: <p> "Sixteen pixels.*" has text drawn at 16 px, under 24 px$/), `Small text is named with its size:\n${messages.join('\n')}`);
+    assert.ok(find(/^too-long\.md slide 4: <pre> "const shrunk = true;" has code drawn at 11 px, under 20 px$/), `A transform that shrinks code is measured as drawn:\n${messages.join('\n')}`);
+    assert.ok(find(/^too-long\.md slide 5: <img> "tiny" has the label "a tiny label" drawn at \d+(\.\d+)? px, under 18 px$/), `A diagram's small label is named:\n${messages.join('\n')}`);
+    assert.ok(!messages.some((m) => / slide 1: /.test(m)), `The title slide fits:\n${messages.join('\n')}`);
   });
 });

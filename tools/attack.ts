@@ -2,15 +2,19 @@
 // npm run attack -- --url http://host:port: attack an app that is already running.
 import { createPrivateKey, randomBytes, type JsonWebKey } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { attack, attackCount, type Outcome, type Report, type Target } from './attack/lab.ts';
+import { run } from './child.ts';
 import { bold, cli, dim, fail, green, red, stepArgument, yellow } from './cli.ts';
 import { freePort, launchStep } from './launch.ts';
-import { servers } from './steps.ts';
+import { fillUrls, servers, stepDir } from './steps.ts';
 
 const usage = `
 Usage: npm run attack <n>                               start step n and attack it
+       npm run attack -- <n> --dir workspace            start your code of step n and attack it
        npm run attack -- --url http://localhost:3000    attack a running app (logs in as alice:pyconid)
        npm run attack -- --url <url> --user bob --password secret
        npm run attack -- --url <url> --token <jwt>
@@ -22,6 +26,7 @@ Options:
   --token <jwt>       start from this valid token instead of logging in
   --secret <secret>   the app's signing secret, if you know it: adds the claim checks
   --json              print the report as JSON
+  --dir <folder>      run step n's files from this folder (your workspace) instead
 Exits 1 when any attack got through, so it can gate CI.`;
 
 const { values, positionals } = cli(usage, {
@@ -32,6 +37,7 @@ const { values, positionals } = cli(usage, {
   token: { type: 'string' },
   secret: { type: 'string' },
   json: { type: 'boolean' },
+  dir: { type: 'string' },
 }, { max: 1, looksLike: (p) => /^\d+$/.test(p) });
 
 function table(outcomes: Outcome[]): string {
@@ -54,10 +60,31 @@ function summary(report: Report, name: string): string {
 /** The newest private key of a key file (step 07's format), if the step wrote one. */
 function readSigner(file: string): Target['signer'] {
   if (!existsSync(file)) return undefined;
-  const { keys } = JSON.parse(readFileSync(file, 'utf8')) as { keys: { kid: string; privateJwk: JsonWebKey }[] };
-  const newest = keys.at(-1);
+  const { keys } = JSON.parse(readFileSync(file, 'utf8')) as { keys: { kid: string; revokedAt?: number; privateJwk: JsonWebKey }[] };
+  const newest = keys.filter((k) => k.revokedAt === undefined).at(-1);
   return newest && { kid: newest.kid, privateKey: createPrivateKey({ key: newest.privateJwk, format: 'jwk' }) };
 }
+
+/** A proxy in front of a JWKS that counts what the API fetches; on loopback, closed with the lab. */
+async function countingProxy(upstream: string): Promise<{ url: string; fetches(): number; close(): void }> {
+  let fetches = 0;
+  const server = createServer(async (req, res) => {
+    fetches++;
+    try {
+      const answer = await fetch(upstream, { signal: AbortSignal.timeout(5000) });
+      res.writeHead(answer.status, { 'Content-Type': 'application/json', 'Cache-Control': answer.headers.get('cache-control') ?? '' }).end(await answer.text());
+    } catch {
+      res.destroy();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`, fetches: () => fetches, close: () => server.close() };
+}
+
+// The lab runs a step's keys with a JWKS max-age of 2 s, so that the API
+// notices a withdrawn key after 3 s, rather than after the minute it
+// would take with the default.
+const LAB_JWKS_MAX_AGE = 2;
 
 async function main(): Promise<void> {
   let target: Target;
@@ -76,12 +103,25 @@ async function main(): Promise<void> {
     const scratch = mkdtempSync(path.join(tmpdir(), 'jwt-attack-'));
     const keysFile = path.join(scratch, 'keys.json');
     const ports = await Promise.all(servers(step).map(() => freePort()));
-    const launched = launchStep(step, { ports, env: { JWT_SECRET: secret, KEYS_FILE: keysFile }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const env: Record<string, string> = { JWT_SECRET: secret, KEYS_FILE: keysFile };
+    // A step whose API fetches a JWKS fetches it through the lab, which counts.
+    const jwks = step.env?.JWKS_URL ? await countingProxy(fillUrls(step.env.JWKS_URL, ports.map((port) => `http://127.0.0.1:${port}`))) : undefined;
+    if (jwks) Object.assign(env, { JWKS_URL: jwks.url, JWKS_MAX_AGE_SECONDS: String(LAB_JWKS_MAX_AGE) });
+    const dir = values.dir === undefined ? stepDir(step) : path.resolve(values.dir);
+    const launched = launchStep(step, { dir, ports, env, stdio: ['ignore', 'ignore', 'pipe'] });
     let errors = '';
     for (const child of launched.children) child.stderr?.on('data', (chunk: Buffer) => (errors += chunk));
     stop = () => {
       launched.stop();
+      jwks?.close();
       rmSync(scratch, { recursive: true, force: true });
+    };
+    // npm run rotate-key -- --revoke, as a person would, then a max-age's wait.
+    const rotateKey = path.join(dir, 'rotate-key.ts');
+    const withdraw = async (kid: string) => {
+      const done = await run(process.execPath, ['--import', 'tsx', rotateKey, '--revoke', kid], { env: { ...process.env, KEYS_FILE: keysFile } });
+      if (done.code !== 0) throw new Error(`rotate-key --revoke failed: ${done.output}`);
+      await new Promise((resolve) => setTimeout(resolve, (LAB_JWKS_MAX_AGE + 1) * 1000));
     };
     try {
       await launched.ready();
@@ -89,7 +129,18 @@ async function main(): Promise<void> {
       stop();
       fail(`${(err as Error).message}\n${errors}`);
     }
-    target = { apiUrl: launched.urls.at(-1)!, loginUrl: launched.urls[0], user: values.user, password: values.password, token: values.token, secret: values.secret ?? secret, signer: readSigner(keysFile) };
+    const signer = readSigner(keysFile);
+    target = {
+      apiUrl: launched.urls.at(-1)!,
+      loginUrl: launched.urls[0],
+      user: values.user,
+      password: values.password,
+      token: values.token,
+      secret: values.secret ?? secret,
+      signer,
+      jwksFetches: jwks?.fetches,
+      withdraw: signer && existsSync(rotateKey) ? withdraw : undefined,
+    };
     name = `step ${step.number} (${step.title})`;
   }
   try {

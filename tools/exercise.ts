@@ -10,7 +10,10 @@
 //   ## Task                            the contract, as "- " bullets (also the "Your turn" slide)
 //   ## Done when                       how to tell
 //   ## Markers                         a ```text block: "<file>, before: <line>", "<file>, after: <line>",
-//                                      "<file>, top:" or "<file>, new:", then the marker's lines
+//                                      "<file>, top:" or "<file>, new:", then the marker's lines;
+//                                      or "<file>, from the step without <region>:": the step's own
+//                                      file with that region's body left to the learner. A marker
+//                                      line that starts with "> " is code: a stand-in that runs
 //   ## Hints                           "### <n>. <title>", an optional "Tests: a; b" line naming
 //                                      failing tests it helps with, then the hint
 // A step in parts (step 06) tags a marker or a hint with "[part]" first.
@@ -22,8 +25,8 @@ import { defaultWorkspace, handOut, replaceWorkspace } from './workspace.ts';
 
 export interface Marker {
   file: string;
-  where: 'before' | 'after' | 'top' | 'new';
-  /** The line (trimmed) the marker goes before or after. */
+  where: 'before' | 'after' | 'top' | 'new' | 'from the step';
+  /** The line (trimmed) the marker goes before or after; for 'from the step', the region left out. */
   anchor?: string;
   lines: string[];
   part?: string;
@@ -84,8 +87,12 @@ export function parseMarkers(block: string): Marker[] {
     const line = raw.trimEnd();
     const part = PART.exec(line)?.[1];
     const head = /^(?:\[[\w-]+\]\s*)?([\w./-]+\.(?:ts|js|mjs|html|css|json)), (before|after|top|new):\s*(.*)$/.exec(line);
+    const fromStep = /^(?:\[[\w-]+\]\s*)?([\w./-]+\.(?:ts|js|mjs|html|css|json)), from the step(?: without ([\w-]+))?:\s*$/.exec(line);
     if (head) {
       current = { file: head[1]!, where: head[2] as Marker['where'], anchor: head[3]?.trim() || undefined, lines: [], part };
+      markers.push(current);
+    } else if (fromStep) {
+      current = { file: fromStep[1]!, where: 'from the step', anchor: fromStep[2], lines: [], part };
       markers.push(current);
     } else if (line.trim() === '') {
       current = undefined;
@@ -125,11 +132,18 @@ export function parseExercise(text: string): Exercise {
   return { title, intro, task, doneWhen: parts.get('Done when') ?? '', markers: parseMarkers(block), hints: parseHints(parts.get('Hints') ?? ''), text };
 }
 
-/** A marker's lines as comments in the file's language, at an indentation. */
+/**
+ * A marker's lines as comments in the file's language, at an indentation.
+ * A line that starts with "> " is code, written as it is: a stand-in that
+ * keeps the file running until the learner replaces it.
+ */
 function comment(file: string, lines: string[], indent = ''): string[] {
-  if (/\.html$/.test(file)) return [`${indent}<!--`, ...lines.map((l) => `${indent}  ${l}`), `${indent}-->`];
-  if (/\.css$/.test(file)) return [`${indent}/*`, ...lines.map((l) => `${indent}   ${l}`), `${indent}*/`];
-  return lines.map((l) => `${indent}// ${l}`);
+  const code = lines.filter((l) => l.startsWith('> ')).map((l) => `${indent}${l.slice(2)}`);
+  const text = lines.filter((l) => !l.startsWith('> '));
+  if (text.length === 0) return code;
+  if (/\.html$/.test(file)) return [`${indent}<!--`, ...text.map((l) => `${indent}  ${l}`), `${indent}-->`, ...code];
+  if (/\.css$/.test(file)) return [`${indent}/*`, ...text.map((l) => `${indent}   ${l}`), `${indent}*/`, ...code];
+  return [...text.map((l) => `${indent}// ${l}`), ...code];
 }
 
 /**
@@ -137,8 +151,17 @@ function comment(file: string, lines: string[], indent = ''): string[] {
  * to its text (changed in place); a new file is added. Throws, naming the
  * marker, when an anchor line is not there: the step changed under it.
  */
-export function applyMarkers(files: Map<string, string>, markers: Marker[]): void {
+export function applyMarkers(files: Map<string, string>, markers: Marker[], stepFile: (file: string) => string | undefined = () => undefined): void {
+  const taken = new Set<string>();
   for (const marker of markers) {
+    if (marker.where === 'from the step') {
+      // The first marker takes the step's file; the next ones leave out more of it.
+      const source = taken.has(marker.file) ? files.get(marker.file) : stepFile(marker.file);
+      taken.add(marker.file);
+      if (source === undefined) throw new Error(`A marker takes ${marker.file} from the step, which has no such file`);
+      files.set(marker.file, withoutRegion(source, marker));
+      continue;
+    }
     if (marker.where === 'new') {
       const before = files.get(marker.file);
       const body = comment(marker.file, marker.lines).join('\n');
@@ -161,6 +184,35 @@ export function applyMarkers(files: Map<string, string>, markers: Marker[]): voi
     }
     files.set(marker.file, lines.join('\n'));
   }
+}
+
+/**
+ * A file of the step with one region's body replaced by the marker's lines:
+ * the rest of the file is given, the lesson is left to the learner. (The
+ * other region markers go when the workspace is written.)
+ */
+function withoutRegion(source: string, marker: Marker): string {
+  const lines = source.replace(/\r\n/g, '\n').split('\n');
+  const out: string[] = [];
+  let skipping = 0;
+  let found = marker.anchor === undefined;
+  for (const line of lines) {
+    const m = /^(\s*)\/\/\s*#(region|endregion)\b\s*([\w-]*)/.exec(line);
+    if (m && skipping > 0) {
+      skipping += m[2] === 'region' ? 1 : -1;
+      continue;
+    }
+    if (m && m[2] === 'region' && m[3] === marker.anchor) {
+      skipping = 1;
+      found = true;
+      out.push(...comment(marker.file, marker.lines, m[1]));
+      continue;
+    }
+    if (skipping === 0) out.push(line);
+  }
+  if (!found) throw new Error(`The marker for ${marker.file} leaves out the region "${marker.anchor}", which the step's file does not have`);
+  if (marker.anchor === undefined && marker.lines.length > 0) return [...comment(marker.file, marker.lines), ...out].join('\n');
+  return out.join('\n');
 }
 
 /** Hints that speak to a failing test, by its name or message. */

@@ -119,10 +119,15 @@ export function syncText(original: string, file: string): { text: string; errors
   return { text: eol === '\n' ? out : out.replace(/\n/g, eol), errors };
 }
 
-/** The regions Markdown names, as "file#region". */
+/** The regions Markdown names, as "file#region", and those an exercise leaves to the learner. */
 export function namedRegions(texts: string[]): Set<string> {
   const named = new Set<string>();
   for (const text of texts) for (const m of text.replace(/\r\n/g, '\n').matchAll(FENCE)) if (m[4]) named.add(`${m[3]}#${m[4]}`);
+  for (const step of steps) {
+    for (const marker of loadExercise(step)?.markers ?? []) {
+      if (marker.where === 'from the step' && marker.anchor) named.add(`steps/${step.slug}/${marker.file}#${marker.anchor}`);
+    }
+  }
   return named;
 }
 
@@ -133,7 +138,7 @@ export function unusedRegions(named: Set<string>): string[] {
     for (const file of listFiles(stepDir(step)).filter((f) => /\.(ts|js|mjs|html|css)$/.test(f))) {
       const source = `steps/${step.slug}/${file}`;
       for (const m of readFileSync(path.join(stepDir(step), file), 'utf8').matchAll(/^\s*\/\/\s*#region\s+([\w-]+)/gm)) {
-        if (!named.has(`${source}#${m[1]}`)) unused.push(`${source} has a region "${m[1]}" that no slide or README shows: remove its // #region and // #endregion lines`);
+        if (!named.has(`${source}#${m[1]}`)) unused.push(`${source} has a region "${m[1]}" that no slide, README or exercise names: remove its // #region and // #endregion lines`);
       }
     }
   }

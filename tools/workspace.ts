@@ -124,11 +124,13 @@ export function handOut(target: Step, dir: string): string[] {
   if (base.script) for (const file of listFiles(dir)) rmSync(path.join(dir, file));
   const files = new Map(listFiles(dir).map((f) => [f, readFileSync(path.join(dir, f), 'utf8').replace(/\r\n/g, '\n')]));
   const before = new Map(files);
-  applyMarkers(files, exercise.markers);
+  const fromStep = (file: string) => (existsSync(path.join(stepDir(target), file)) ? readFileSync(path.join(stepDir(target), file), 'utf8') : undefined);
+  applyMarkers(files, exercise.markers, fromStep);
   for (const [file, text] of files) {
     if (before.get(file) === text) continue;
+    if (/\.(ts|js|mjs)$/.test(file)) files.set(file, text.replace(REGION, ''));
     mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-    writeFileSync(path.join(dir, file), text);
+    writeFileSync(path.join(dir, file), files.get(file)!);
   }
   // The task replaces the base step's README: it says what to do now.
   writeFileSync(path.join(dir, 'README.md'), readmeFor(exercise.text, stepDir(target), dir, target));

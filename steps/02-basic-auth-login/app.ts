@@ -6,8 +6,8 @@ import Router from '@koa/router';
 import basicAuth from 'koa-basic-auth';
 import auth from 'basic-auth';
 
-// #region login-required
 // The talk's demo password. Any user name is accepted, as in the talk.
+// #region password-check
 const PASSWORD = 'pyconid';
 const CHALLENGE = { 'WWW-Authenticate': 'Basic realm="Login Required"' };
 
@@ -27,7 +27,6 @@ const loginRequired: Koa.Middleware = (ctx, next) => {
 };
 // #endregion
 
-// #region app
 export const app = new Koa();
 const router = new Router();
 
@@ -35,6 +34,7 @@ const router = new Router();
 // did. Koa sets err.headers itself only when it renders the error; a handler
 // that catches the error must copy them, or the Basic challenge is lost and
 // browsers never show their login prompt.
+// #region our-401
 app.use(async (ctx, next) => {
   try {
     await next();
@@ -46,7 +46,9 @@ app.use(async (ctx, next) => {
     ctx.body = 'Could not verify!';
   }
 });
+// #endregion
 
+// #region routes
 router.get('/unprotected', (ctx) => {
   ctx.body = { message: 'Anyone can view this.' };
 });

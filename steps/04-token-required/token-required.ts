@@ -3,7 +3,7 @@
 import type { Middleware } from 'koa';
 import jwt from 'jsonwebtoken';
 
-// #region token-required
+// #region token-check
 export function tokenRequired(secretKey: string): Middleware {
   return async (ctx, next) => {
     const token = ctx.query.token;
@@ -20,6 +20,8 @@ export function tokenRequired(secretKey: string): Middleware {
       // or an HMAC keyed with a public RSA key could pass. Current PyJWT
       // refuses to decode without algorithms=[...] for that reason.
       jwt.verify(token, secretKey, { algorithms: ['HS256'] });
+// #endregion
+    // #region token-refused
     } catch {
       // Every failure, not only jsonwebtoken's own errors: a header or payload
       // that is not JSON makes it throw a plain SyntaxError.
@@ -31,4 +33,4 @@ export function tokenRequired(secretKey: string): Middleware {
     await next();
   };
 }
-// #endregion
+    // #endregion

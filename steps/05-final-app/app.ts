@@ -1,3 +1,4 @@
+// #region top
 // Step 05: the talk's final flaskdemo.py, in TypeScript: one file, read top to
 // bottom in the talk's order (decorator, unprotected, protected, login).
 import { realpathSync } from 'node:fs';
@@ -15,9 +16,10 @@ const router = new Router();
 const SECRET_KEY = 'indonesia';
 const PASSWORD = 'pyconid';
 const TOKEN_SECONDS = 40;
+// #endregion
 
-// #region token-decorator
 // Token decorator: the route runs only for a request with a valid ?token=.
+// #region decorator
 export const tokenRequired: Koa.Middleware = async (ctx, next) => {
   const token = ctx.query.token;
   if (!token) {
@@ -52,12 +54,12 @@ router.get('/protected', tokenRequired, (ctx) => {
 });
 // #endregion
 
-// #region login
 // Login route: HTTP Basic, any user name, the demo password.
 const CHALLENGE = { 'WWW-Authenticate': 'Basic realm="Login Required"' };
 const checkPassword = basicAuth({ pass: PASSWORD, realm: 'Login Required' });
 const MAX_USER_NAME = 100;
 
+// #region login-required
 const loginRequired: Koa.Middleware = (ctx, next) => {
   const credentials = auth.parse(ctx.get('Authorization'));
   if (credentials && credentials.name.length > MAX_USER_NAME) {
@@ -72,7 +74,9 @@ router.get('/login', loginRequired, (ctx) => {
   const token = jwt.sign({ user: name, exp }, SECRET_KEY, { algorithm: 'HS256', noTimestamp: true });
   ctx.body = { token };
 });
+// #endregion
 
+// #region make-response
 // make_response('Could not verify!', 401, {...}): the body and the challenge,
 // copied from the error koa-basic-auth throws.
 app.use(async (ctx, next) => {

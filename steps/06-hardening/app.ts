@@ -9,6 +9,7 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import auth from 'basic-auth';
 import jwt from 'jsonwebtoken';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 
 export interface Config {
   /** The HMAC key, made into a KeyObject once. */
@@ -23,6 +24,8 @@ export interface Config {
   maxTokenLength: number;
   /** User name -> stored scrypt hash of the password. */
   users: Record<string, string>;
+  /** Counts failed logins and takes turns at hashing; tests give one with lower limits. */
+  throttle: LoginThrottle;
   /** The clock, in seconds since the epoch; tests inject their own. */
   now: () => number;
 }
@@ -46,24 +49,38 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (message:
         `JWT_SECRET is ${secret.length} bytes; HS256 needs at least ${MIN_KEY_BYTES} random bytes (RFC 7518 section 3.2). Make one with: npm run secret`,
       );
     }
+    // Long enough is not random enough: 32 spaces or 32 "a"s are no secret.
+    if (/^(.)\1*$/su.test(env.JWT_SECRET) || env.JWT_SECRET.trim() === '') {
+      throw new ConfigError('JWT_SECRET is one character repeated or only whitespace, which anyone can guess. Make a random one with: npm run secret');
+    }
   }
   // #endregion
-  const ttl = Number(env.TOKEN_TTL_SECONDS ?? 40);
-  if (!Number.isSafeInteger(ttl) || ttl <= 0) {
-    throw new ConfigError(`TOKEN_TTL_SECONDS must be a whole number of seconds above 0, not ${JSON.stringify(env.TOKEN_TTL_SECONDS)}.`);
-  }
   return {
     // jsonwebtoken given a string secret turns it into a key on every call;
     // a KeyObject made once skips that work on every request.
     key: createSecretKey(secret),
     issuer: 'jwt-koa-workshop',
     audience: 'jwt-koa-workshop-api',
-    ttlSeconds: ttl,
+    ttlSeconds: wholeSeconds(env, 'TOKEN_TTL_SECONDS', 40),
     clockToleranceSeconds: 5,
     maxTokenLength: 4096,
     users: DEMO_USERS,
+    throttle: new LoginThrottle(LOGIN_LIMITS),
     now: () => Math.floor(Date.now() / 1000),
   };
+}
+
+// Decimal digits only: Number() would also take "0x10", " 40 " and "1e3",
+// and no token should outlive a day.
+const MAX_TTL_SECONDS = 86400;
+
+function wholeSeconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = env[name];
+  if (value === undefined) return fallback;
+  if (!/^[0-9]{1,6}$/.test(value) || Number(value) < 1 || Number(value) > MAX_TTL_SECONDS) {
+    throw new ConfigError(`${name} must be a whole number of seconds from 1 to ${MAX_TTL_SECONDS}, in digits (like ${fallback}), not ${JSON.stringify(value)}.`);
+  }
+  return Number(value);
 }
 
 // #region stored-users
@@ -121,10 +138,12 @@ const REALM = 'jwt-koa-workshop';
 
 export class AuthError extends Error {
   constructor(
-    readonly status: 400 | 401,
-    readonly challenge: string,
+    readonly status: 400 | 401 | 429 | 503,
+    readonly challenge: string | undefined,
     readonly error: string,
     message: string,
+    /** Seconds to wait before trying again: the Retry-After header (RFC 9110 section 10.2.3). */
+    readonly retryAfter?: number,
   ) {
     super(message);
   }
@@ -152,9 +171,118 @@ async function answerErrors(ctx: Koa.Context, next: Koa.Next): Promise<void> {
   } catch (err) {
     if (!(err instanceof AuthError)) throw err;
     ctx.status = err.status;
-    ctx.set('WWW-Authenticate', err.challenge);
+    if (err.challenge) ctx.set('WWW-Authenticate', err.challenge);
+    if (err.retryAfter) ctx.set('Retry-After', String(err.retryAfter));
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { error: err.error, message: err.message };
+  }
+}
+
+// Login throttling (OWASP Authentication Cheat Sheet, "Account Lockout"), with
+// rate-limiter-flexible's recipe for login endpoints. Each attempt is counted
+// before its password is hashed, so that 200 requests at once cannot all slip
+// past the count while the first hashes run; a right password gives it back.
+/** Attempts that do not log in, allowed within `within` seconds; then `wait` seconds of 429. */
+export interface Limit {
+  failures: number;
+  within: number;
+  wait: number;
+}
+
+export interface LoginLimits {
+  accountAtAddress: Limit;
+  address: Limit;
+  account: Limit;
+  /** Password hashes at once, and how many more may wait their turn. */
+  concurrentHashes: number;
+  waitingHashes: number;
+  /** How long a refused attempt waits for its 429, in ms. */
+  refusalPauseMs: number;
+}
+
+// #region login-limits
+export const LOGIN_LIMITS: LoginLimits = {
+  // One client guessing at one account: 15 min.
+  accountAtAddress: { failures: 5, within: 900, wait: 900 },
+  // One client trying many accounts: an hour.
+  address: { failures: 100, within: 86400, wait: 3600 },
+  // Many clients at one account: a minute, not more.
+  account: { failures: 50, within: 900, wait: 60 },
+  // scrypt runs in libuv's 4 threads, as file reads do.
+  concurrentHashes: 2, waitingHashes: 64,
+  // A 429 takes a second: a flood slows to a trickle.
+  refusalPauseMs: 1000,
+};
+// #endregion
+
+// RFC 6585 section 4: 429 with Retry-After, in the JSON of every refusal.
+// Answered here rather than thrown: in a flood it is most of the server's
+// work, and an exception would add a third to its cost (npm run bench).
+function tooManyAttempts(ctx: Koa.Context, seconds: number): void {
+  ctx.status = 429;
+  ctx.set('Retry-After', String(seconds));
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = { error: 'too_many_attempts', message: `Too many failed logins: try again in ${seconds} s.` };
+}
+
+export class LoginThrottle {
+  readonly accountAtAddress: RateLimiterMemory;
+  readonly address: RateLimiterMemory;
+  readonly account: RateLimiterMemory;
+  private hashing = 0;
+  private waiting: (() => void)[] = [];
+
+  constructor(readonly limits: LoginLimits) {
+    const limiter = ({ failures, within, wait }: Limit) => new RateLimiterMemory({ points: failures, duration: within, blockDuration: wait });
+    this.accountAtAddress = limiter(limits.accountAtAddress);
+    this.address = limiter(limits.address);
+    this.account = limiter(limits.account);
+  }
+
+  /** Count an attempt at `name` from `address`: 0 to go on, or the seconds to wait. */
+  async attempt(name: string, address: string): Promise<number> {
+    // The address first: once it is refused, a flood from it costs one count,
+    // and made-up user names from it store nothing.
+    const counts: [RateLimiterMemory, string][] = [[this.address, address], [this.accountAtAddress, JSON.stringify([name, address])], [this.account, name]];
+    for (const [limiter, key] of counts) {
+      const wait = await limiter.consume(key).then(
+        () => 0,
+        (refused: unknown) => {
+          if (!(refused instanceof RateLimiterRes)) throw refused;
+          return Math.max(1, Math.ceil(refused.msBeforeNext / 1000));
+        },
+      );
+      if (wait > 0) {
+        // A client that goes on after a 429 is answered slowly: each of a
+        // flood's connections then costs one answer a second, not thousands.
+        await new Promise((resolve) => setTimeout(resolve, this.limits.refusalPauseMs));
+        return wait;
+      }
+    }
+    return 0;
+  }
+
+  /** The password was right: the attempt was no failure. */
+  async succeeded(name: string, address: string): Promise<void> {
+    await Promise.all([this.accountAtAddress.delete(JSON.stringify([name, address])), this.address.reward(address), this.account.reward(name)]);
+  }
+
+  /**
+   * Hash when it is our turn. Node's 4 threads also read files and look up
+   * names: a flood of hashes must leave some free, so the page still loads.
+   */
+  async hash<T>(work: () => Promise<T>): Promise<T> {
+    if (this.hashing < this.limits.concurrentHashes) this.hashing++;
+    else if (this.waiting.length < this.limits.waitingHashes) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else throw new AuthError(503, undefined, 'temporarily_unavailable', 'Too many logins at once: try again in a few seconds.', 5);
+    try {
+      return await work();
+    } finally {
+      // Hand the turn to the next in line, or give it back.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.hashing--;
+    }
   }
 }
 
@@ -306,7 +434,12 @@ export function createApp(config: Config): Koa {
   router.get('/login', async (ctx) => {
     const credentials = auth.parse(ctx.get('Authorization'));
     if (!credentials || !acceptableCredentials(credentials.name, credentials.pass)) throw badCredentials();
-    if (!(await checkUser(config.users, credentials.name, credentials.pass))) throw badCredentials();
+    // ctx.ip is the TCP peer: app.proxy stays false, as X-Forwarded-For is anyone's to write.
+    const { throttle } = config;
+    const wait = await throttle.attempt(credentials.name, ctx.ip);
+    if (wait > 0) return tooManyAttempts(ctx, wait);
+    if (!(await throttle.hash(() => checkUser(config.users, credentials.name, credentials.pass)))) throw badCredentials();
+    await throttle.succeeded(credentials.name, ctx.ip);
 
     const iat = config.now();
     const claims: Claims = {

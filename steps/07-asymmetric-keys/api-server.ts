@@ -7,6 +7,7 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import jwt from 'jsonwebtoken';
 import { AuthError, ConfigError, answerErrors, bearerError, missingToken } from './errors.ts';
+import { MAX_JWKS_MAX_AGE_SECONDS, MAX_TTL_SECONDS, httpUrl, seconds } from './settings.ts';
 
 export interface ApiConfig {
   jwksUrl: string;
@@ -15,70 +16,114 @@ export interface ApiConfig {
   ttlSeconds: number;
   clockToleranceSeconds: number;
   maxTokenLength: number;
-  /** An unknown kid fetches the JWKS again, but at most this often. */
+  /** The longest the keys of one JWKS fetch are used; a shorter Cache-Control max-age wins. */
+  jwksMaxAgeSeconds: number;
+  /** At most one fetch for an unknown kid, and one retry after a failed fetch, in this many seconds. */
   refetchSeconds: number;
+  /** A JWKS fetch that takes longer has failed. */
+  fetchTimeoutMs: number;
   now: () => number;
+  /** Where the API says that the JWKS cannot be fetched, and that it can again. */
+  log: (line: string) => void;
 }
 
 export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
   return {
-    jwksUrl: env.JWKS_URL ?? 'http://localhost:3000/.well-known/jwks.json',
+    jwksUrl: httpUrl(env, 'JWKS_URL', 'http://localhost:3000/.well-known/jwks.json'),
     issuer: 'jwt-koa-workshop',
     audience: 'jwt-koa-workshop-api',
-    ttlSeconds: Number(env.TOKEN_TTL_SECONDS ?? 40),
+    ttlSeconds: seconds(env, 'TOKEN_TTL_SECONDS', 40, MAX_TTL_SECONDS),
     clockToleranceSeconds: 5,
     maxTokenLength: 4096,
+    jwksMaxAgeSeconds: seconds(env, 'JWKS_MAX_AGE_SECONDS', 60, MAX_JWKS_MAX_AGE_SECONDS),
     refetchSeconds: 5,
+    fetchTimeoutMs: 2000,
     now: () => Math.floor(Date.now() / 1000),
+    log: console.error,
   };
 }
 
 // #region jwks-client
-// The public keys by kid, from the JWKS. A kid we do not know may be a new
-// key after a rotation: fetch again. The first load is free; after a refetch
-// for an unknown kid, or a failed fetch, wait refetchSeconds before the next,
-// or a flood of made-up kids would flood the login service.
+// The public keys by kid, from the JWKS, used no longer than its
+// Cache-Control max-age says: a key the login service withdraws is refused
+// here within max-age. From half that age, the next fetch runs in the
+// background while requests go on with the keys in hand. One fetch at a
+// time, shared by every request that waits for it; a kid not in the JWKS
+// fetches again at most once per refetchSeconds, and a failed fetch is
+// retried no sooner, so neither made-up kids nor a hung login service can
+// pile requests onto it.
 export class JwksClient {
   private keys = new Map<string, KeyObject>();
-  private loaded = false;
-  private nextFetch = -Infinity;
-  private lastFetchFailed = false;
+  private fetchedAt = -Infinity;
+  private maxAge = 0;
+  private failedAt = -Infinity;
+  private unknownKidAt = -Infinity;
+  private inFlight: Promise<void> | undefined;
 
   constructor(private config: ApiConfig) {}
 
   async key(kid: string): Promise<KeyObject | undefined> {
-    if (!this.keys.has(kid) && this.config.now() >= this.nextFetch) {
-      const refetch = this.loaded;
+    const now = this.config.now();
+    const age = now - this.fetchedAt;
+    if (age >= this.maxAge && this.mayFetch(now)) await this.refresh();
+    else if (age >= this.maxAge / 2 && this.mayFetch(now)) void this.refresh();
+    if (!this.keys.has(kid) && this.inFlight) await this.inFlight;
+    // A new kid may be a key published since our fetch: look once more.
+    if (!this.keys.has(kid) && this.mayFetch(now) && this.fetchedAt < now && now >= this.unknownKidAt + this.config.refetchSeconds) {
+      this.unknownKidAt = now;
       await this.refresh();
-      if (refetch || this.lastFetchFailed) this.nextFetch = this.config.now() + this.config.refetchSeconds;
     }
-    if (!this.keys.has(kid) && this.lastFetchFailed) {
+    if (this.config.now() >= this.fetchedAt + this.maxAge) {
       // Not the token's fault: we cannot tell whether it is good.
-      throw new AuthError(503, undefined, 'temporarily_unavailable', 'The login service\'s public keys cannot be fetched right now; try again shortly.');
+      throw new AuthError(503, undefined, 'temporarily_unavailable', 'The login service\'s public keys cannot be fetched right now; try again shortly.', this.config.refetchSeconds);
     }
     return this.keys.get(kid);
   }
 
-  private async refresh(): Promise<void> {
+  /** Not within refetchSeconds of a failed fetch. */
+  private mayFetch(now: number): boolean {
+    return now >= this.failedAt + this.config.refetchSeconds;
+  }
+
+  private refresh(): Promise<void> {
+    this.inFlight ??= this.fetchKeys().finally(() => (this.inFlight = undefined));
+    return this.inFlight;
+  }
+
+  private async fetchKeys(): Promise<void> {
     try {
-      const res = await fetch(this.config.jwksUrl, { signal: AbortSignal.timeout(2000) });
-      if (!res.ok) throw new Error(`JWKS answered ${res.status}`);
+      const res = await fetch(this.config.jwksUrl, { signal: AbortSignal.timeout(this.config.fetchTimeoutMs) });
+      if (!res.ok) throw new Error(`it answered ${res.status}`);
       const { keys } = (await res.json()) as { keys?: JsonWebKey[] };
+      if (!Array.isArray(keys)) throw new Error('it is not a JWK Set');
       const fresh = new Map<string, KeyObject>();
-      for (const jwk of keys ?? []) {
+      for (const jwk of keys) {
         // Only what this API expects: EC P-256 signing keys for ES256.
-        if (typeof jwk.kid !== 'string' || jwk.kty !== 'EC' || jwk.crv !== 'P-256' || (jwk.use && jwk.use !== 'sig') || (jwk.alg && jwk.alg !== 'ES256')) continue;
-        fresh.set(jwk.kid, createPublicKey({ key: jwk, format: 'jwk' }));
+        if (typeof jwk?.kid !== 'string' || jwk.kty !== 'EC' || jwk.crv !== 'P-256' || (jwk.use && jwk.use !== 'sig') || (jwk.alg && jwk.alg !== 'ES256')) continue;
+        const key = publicKey(jwk);
+        if (key) fresh.set(jwk.kid, key);
       }
+      const maxAge = Number(/(?:^|,)\s*max-age=(\d+)\s*(?:,|$)/i.exec(res.headers.get('Cache-Control') ?? '')?.[1] ?? Infinity);
+      this.maxAge = Math.max(1, Math.min(maxAge, this.config.jwksMaxAgeSeconds));
       this.keys = fresh;
-      this.loaded = true;
-      this.lastFetchFailed = false;
-    } catch {
-      this.lastFetchFailed = true;
+      this.fetchedAt = this.config.now();
+      if (this.failedAt > -Infinity) this.config.log(`JWKS ${this.config.jwksUrl} fetched again: ${fresh.size} keys.`);
+      this.failedAt = -Infinity;
+    } catch (err) {
+      if (this.failedAt === -Infinity) this.config.log(`JWKS ${this.config.jwksUrl} cannot be fetched (${(err as Error).message}): keys fetched before are used until their max-age, then requests get 503.`);
+      this.failedAt = this.config.now();
     }
   }
 }
 // #endregion
+
+function publicKey(jwk: JsonWebKey): KeyObject | undefined {
+  try {
+    return createPublicKey({ key: jwk, format: 'jwk' });
+  } catch {
+    return undefined; // not a point on the curve, say: that key is no use
+  }
+}
 
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 

@@ -9,10 +9,12 @@ export const REALM = 'jwt-koa-workshop';
 
 export class AuthError extends Error {
   constructor(
-    readonly status: 400 | 401 | 503,
+    readonly status: 400 | 401 | 429 | 503,
     readonly challenge: string | undefined,
     readonly error: string,
     message: string,
+    /** Seconds to wait before trying again: the Retry-After header (RFC 9110 section 10.2.3). */
+    readonly retryAfter?: number,
   ) {
     super(message);
   }
@@ -36,7 +38,7 @@ export async function answerErrors(ctx: Koa.Context, next: Koa.Next): Promise<vo
     if (!(err instanceof AuthError)) throw err;
     ctx.status = err.status;
     if (err.challenge) ctx.set('WWW-Authenticate', err.challenge);
-    if (err.status === 503) ctx.set('Retry-After', '5');
+    if (err.retryAfter) ctx.set('Retry-After', String(err.retryAfter));
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { error: err.error, message: err.message };
   }

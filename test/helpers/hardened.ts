@@ -2,8 +2,11 @@
 // RFC 6750 answers of /protected. Each step says how it signs a token and
 // where its services listen; the rules are the same for all of them.
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import { createServer as netServer } from 'node:net';
 import { test } from 'node:test';
 import { basic, get, show, type Answer } from './http.ts';
+import { listen, type Listenable } from './step.ts';
 import { b64, decode, hmacToken, unsigned, withPayload } from './tokens.ts';
 
 export interface Hardened {
@@ -222,5 +225,255 @@ export function bearerRules(h: Hardened): void {
   test('an oversized header gets 431 from Node, not a 500', async () => {
     const res = await call(bearer('A'.repeat(20 * 1024)));
     assert.equal(res.status, 431, `Node refuses headers over 16 KB with 431: ${show(res)}`);
+  });
+}
+
+// Login throttling: the limits every hardened login service keeps.
+
+/** Failures allowed within `within` seconds, then `wait` seconds of 429 (the steps' Limit). */
+export interface Limit {
+  failures: number;
+  within: number;
+  wait: number;
+}
+
+export interface LoginLimits {
+  accountAtAddress: Limit;
+  address: Limit;
+  account: Limit;
+  concurrentHashes: number;
+  waitingHashes: number;
+  refusalPauseMs: number;
+}
+
+/** What a test needs of a rate-limiter-flexible RateLimiterMemory to move its clock. */
+interface Agable {
+  dump(): { version: number; storage: { key: string | number; value: number; expiresAt: number | null }[] };
+  restore(data: { version: number; storage: { key: string | number; value: number; expiresAt: number | null }[] }): unknown;
+  delete(key: string | number): Promise<boolean>;
+}
+
+/** The steps' LoginThrottle, as the tests use it. */
+export interface Throttle {
+  accountAtAddress: Agable;
+  address: Agable;
+  account: Agable;
+  hash<T>(work: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * Move a throttle's clock forward. RateLimiterMemory reads Date.now(), which
+ * a test does not control: instead each count it holds is made `seconds`
+ * older (dump, move every expiry back, restore), as if that time had passed.
+ */
+export async function age(throttle: Throttle, seconds: number): Promise<void> {
+  for (const limiter of [throttle.accountAtAddress, throttle.address, throttle.account]) {
+    const { version, storage } = limiter.dump();
+    for (const { key } of storage) await limiter.delete(key);
+    limiter.restore({ version, storage: storage.map((entry) => ({ ...entry, expiresAt: entry.expiresAt === null ? null : entry.expiresAt - seconds * 1000 })) });
+  }
+}
+
+/** Loopback addresses other than 127.0.0.1 work on Linux and Windows; macOS has only 127.0.0.1 unless told. */
+let otherAddresses: Promise<boolean> | undefined;
+export function canUseOtherLoopbackAddresses(): Promise<boolean> {
+  otherAddresses ??= new Promise((resolve) => {
+    const probe = netServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(0, '127.0.0.2', () => probe.close(() => resolve(true)));
+  });
+  return otherAddresses;
+}
+
+/** GET from a given loopback address: the server sees it as ctx.ip. */
+export function getFrom(address: string, url: string, headers: Record<string, string> = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { headers, localAddress: address, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => {
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        const pairs = Object.entries(res.headers).map(([name, value]): [string, string] => [name, Array.isArray(value) ? value.join(', ') : String(value)]);
+        resolve({ status: res.statusCode ?? 0, headers: new Headers(pairs), text, json });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export interface ThrottledStep {
+  /** The step's login service with these limits, and the throttle it counts with. */
+  serve(limits: LoginLimits): { app: Listenable; throttle: Throttle };
+  /** The step's own limits. */
+  limits(): LoginLimits;
+}
+
+function assertTooMany(res: Answer, what: string, longest: number): void {
+  assert.equal(res.status, 429, `${what} must answer 429 Too Many Requests (RFC 6585 section 4): ${show(res)}`);
+  const retry = res.headers.get('retry-after') ?? '';
+  assert.match(retry, /^[0-9]+$/, `A 429 says when to try again: Retry-After in whole seconds, got ${JSON.stringify(retry)}`);
+  assert.ok(Number(retry) >= 1 && Number(retry) <= longest, `Retry-After is between 1 and the limit's wait of ${longest} s, got ${retry}`);
+  const body = res.json as { error?: unknown; message?: unknown } | undefined;
+  assert.equal(body?.error, 'too_many_attempts', `The 429 body is JSON {"error": "too_many_attempts", "message"}, like every other refusal: ${show(res)}`);
+  assert.equal(typeof body?.message, 'string', 'The 429 body has a message');
+  assert.equal(res.headers.get('cache-control'), 'no-store', 'A refusal is not cached');
+}
+
+export function throttleRules(step: ThrottledStep): void {
+  /** Run `body` against a fresh login service with `limits` (the step's own by default). */
+  async function withLogin(body: (url: string, throttle: Throttle, limits: LoginLimits) => Promise<void>, change: Partial<LoginLimits> = {}): Promise<void> {
+    // No pause before a 429 (a second by default), unless the test is about it.
+    const limits = { ...step.limits(), refusalPauseMs: 0, ...change };
+    const { app, throttle } = step.serve(limits);
+    const running = await listen(app);
+    try {
+      await body(running.url, throttle, limits);
+    } finally {
+      await running.close();
+    }
+  }
+  const login = (url: string, from: string, user: string, password: string) => getFrom(from, `${url}/login`, basic(user, password));
+
+  test('the limits: 5 misses at one account from one address, then a short wait; hashing two at a time', () => {
+    const limits = step.limits();
+    assert.equal(limits.accountAtAddress.failures, 5, 'Five wrong passwords at one account from one address are plenty for a person who mistypes');
+    assert.ok(limits.accountAtAddress.wait <= 3600, 'That lockout lasts minutes, not days');
+    assert.ok(limits.account.wait <= 300, 'A limit on one account from every address must be short: anyone can trip it, and alice is then kept out too');
+    assert.ok(limits.concurrentHashes >= 1 && limits.concurrentHashes < 4, 'Fewer hashes at once than libuv\'s 4 threads, so file reads and DNS still get one');
+  });
+
+  test('after 5 wrong passwords from one address: 429 with Retry-After, even for the right password', async () => {
+    await withLogin(async (url, _throttle, limits) => {
+      for (let i = 1; i <= 5; i++) {
+        const res = await login(url, '127.0.0.1', 'alice', `guess-${i}`);
+        assert.equal(res.status, 401, `Wrong password ${i} of 5 is an ordinary 401: ${show(res)}`);
+      }
+      assertTooMany(await login(url, '127.0.0.1', 'alice', 'guess-6'), 'The 6th wrong password', limits.accountAtAddress.wait);
+      assertTooMany(await login(url, '127.0.0.1', 'alice', 'pyconid'), 'The right password during the lockout (or a guess would be confirmed)', limits.accountAtAddress.wait);
+    });
+  });
+
+  test('an unknown user is counted like a real one, so a 429 tells nothing about who exists', async () => {
+    await withLogin(async (url, _throttle, limits) => {
+      for (let i = 1; i <= 5; i++) await login(url, '127.0.0.1', 'mallory', `guess-${i}`);
+      assertTooMany(await login(url, '127.0.0.1', 'mallory', 'guess-6'), 'The 6th guess at a user who does not exist', limits.accountAtAddress.wait);
+    });
+  });
+
+  test('50 wrong passwords at once: 5 are checked, 45 refused with 429 before any hashing', async () => {
+    await withLogin(async (url) => {
+      const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => login(url, '127.0.0.1', 'alice', `flood-${i}`)));
+      const statuses = answers.map((res) => res.status);
+      assert.equal(statuses.filter((s) => s === 401).length, 5, `Each attempt is counted before its hash, so only 5 get as far as a 401, got ${JSON.stringify(statuses)}`);
+      assert.equal(statuses.filter((s) => s === 429).length, 45, `The other 45 get 429 at once, got ${JSON.stringify(statuses)}`);
+    });
+  });
+
+  test('the lockout lasts its wait, no longer: then alice logs in from that address again', async () => {
+    await withLogin(async (url, throttle, limits) => {
+      for (let i = 1; i <= 6; i++) await login(url, '127.0.0.1', 'alice', `guess-${i}`);
+      await age(throttle, limits.accountAtAddress.wait - 2);
+      assertTooMany(await login(url, '127.0.0.1', 'alice', 'pyconid'), 'Two seconds before the wait is over', 2);
+      await age(throttle, 2);
+      const res = await login(url, '127.0.0.1', 'alice', 'pyconid');
+      assert.equal(res.status, 200, `Once ${limits.accountAtAddress.wait} s have passed the right password works again: ${show(res)}`);
+    });
+  });
+
+  test('a right password wipes the count: 4 misses, a login, 4 misses is no lockout', async () => {
+    await withLogin(async (url) => {
+      for (const password of ['a', 'b', 'c', 'd', 'pyconid', 'e', 'f', 'g', 'h', 'pyconid']) {
+        const res = await login(url, '127.0.0.1', 'alice', password);
+        assert.equal(res.status, password === 'pyconid' ? 200 : 401, `alice mistyping now and then is never locked out (password ${password}): ${show(res)}`);
+      }
+    });
+  });
+
+  test('one address trying many accounts is stopped by the per-address limit', async () => {
+    await withLogin(
+      async (url, _throttle, limits) => {
+        for (const user of ['ann', 'bob', 'cat']) assert.equal((await login(url, '127.0.0.1', user, 'password1')).status, 401, `${user}: an ordinary 401`);
+        assertTooMany(await login(url, '127.0.0.1', 'dan', 'password1'), 'A 4th account from the same address, with the per-address limit lowered to 3', limits.address.wait);
+        assertTooMany(await login(url, '127.0.0.1', 'alice', 'pyconid'), 'alice from that address, while it is refused', limits.address.wait);
+      },
+      { address: { failures: 3, within: 3600, wait: 600 } },
+    );
+  });
+
+  test('many misses at one account: 429 for the short account wait, then alice is back', async () => {
+    await withLogin(
+      async (url, throttle, limits) => {
+        for (let i = 1; i <= 3; i++) await login(url, '127.0.0.1', 'alice', `guess-${i}`);
+        assertTooMany(await login(url, '127.0.0.1', 'alice', 'pyconid'), 'alice after 3 misses, with the per-account limit lowered to 3', limits.account.wait);
+        await age(throttle, limits.account.wait);
+        const res = await login(url, '127.0.0.1', 'alice', 'pyconid');
+        assert.equal(res.status, 200, `After the account's ${limits.account.wait} s wait alice gets in: ${show(res)}`);
+      },
+      { account: { failures: 3, within: 900, wait: 60 } },
+    );
+  });
+
+  test('a lockout at one address does not keep alice out from another', async (t) => {
+    if (!(await canUseOtherLoopbackAddresses())) return t.skip('this system has no loopback address but 127.0.0.1 (macOS: sudo ifconfig lo0 alias 127.0.0.2)');
+    await withLogin(async (url, _throttle, limits) => {
+      for (let i = 1; i <= 6; i++) await login(url, '127.0.0.2', 'alice', `guess-${i}`);
+      assertTooMany(await login(url, '127.0.0.2', 'alice', 'pyconid'), 'The attacker\'s address', limits.accountAtAddress.wait);
+      const res = await login(url, '127.0.0.1', 'alice', 'pyconid');
+      assert.equal(res.status, 200, `alice at 127.0.0.1 is not the attacker at 127.0.0.2: ${show(res)}`);
+    });
+  });
+
+  test('a refused attempt waits for its 429, so that a flood slows down', async () => {
+    await withLogin(
+      async (url) => {
+        for (let i = 1; i <= 5; i++) await login(url, '127.0.0.1', 'alice', `guess-${i}`);
+        const start = performance.now();
+        const res = await login(url, '127.0.0.1', 'alice', 'guess-6');
+        assert.equal(res.status, 429, show(res));
+        assert.ok(performance.now() - start >= 150, `The 429 comes after the configured pause (200 ms here), not at once: ${Math.round(performance.now() - start)} ms`);
+      },
+      { refusalPauseMs: 200 },
+    );
+    assert.ok(step.limits().refusalPauseMs >= 500, 'By default a refused attempt waits long enough that a flood\'s connections each cost little');
+  });
+
+  test('X-Forwarded-For is not trusted: a client cannot pick the address it is counted under', async () => {
+    await withLogin(async (url, _throttle, limits) => {
+      for (let i = 1; i <= 6; i++) await getFrom('127.0.0.1', `${url}/login`, { ...basic('alice', `guess-${i}`), 'X-Forwarded-For': `10.0.0.${i}` });
+      assertTooMany(await getFrom('127.0.0.1', `${url}/login`, { ...basic('alice', 'pyconid'), 'X-Forwarded-For': '10.0.0.99' }), 'A new X-Forwarded-For each time', limits.accountAtAddress.wait);
+    });
+  });
+
+  test('hashes take turns: 2 at once, the next ones wait, and past the queue 503', async () => {
+    const { throttle } = step.serve({ ...step.limits(), concurrentHashes: 2, waitingHashes: 1 });
+    let running = 0;
+    let most = 0;
+    const releases: (() => void)[] = [];
+    const work = () =>
+      new Promise<boolean>((resolve) => {
+        running++;
+        most = Math.max(most, running);
+        releases.push(() => {
+          running--;
+          resolve(false);
+        });
+      });
+    const first = [throttle.hash(work), throttle.hash(work), throttle.hash(work)];
+    await assert.rejects(throttle.hash(work), (err: { status?: number; retryAfter?: number }) => err.status === 503 && err.retryAfter !== undefined, 'A 4th hash with 2 running and 1 waiting is refused with 503 and Retry-After');
+    assert.equal(running, 2, 'Only 2 hashes run at once');
+    while (releases.length > 0) {
+      releases.shift()!();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(first);
+    assert.equal(most, 2, 'Never more than 2 at once');
+    assert.equal(running, 0, 'The one that waited ran once a turn was free');
   });
 }

@@ -23,6 +23,13 @@ export interface Target {
   secret?: string;
   /** Or the ES256 signing key and its kid, for an app that signs with a key pair. */
   signer?: { kid: string; privateKey: KeyObject };
+  /** How many times the API has fetched the JWKS so far, when the lab can see its fetches. */
+  jwksFetches?: () => number;
+  /**
+   * Withdraw a key at the login service (npm run rotate-key -- --revoke), and
+   * resolve once the API must have noticed: one JWKS max-age later.
+   */
+  withdraw?: (kid: string) => Promise<void>;
 }
 
 export type Verdict = 'held' | 'VULNERABLE' | 'CRASH' | 'n/a';
@@ -198,7 +205,57 @@ const ATTACKS: Attack[] = [
   { name: 'unknown kid', tries: 'a kid the server never issued', needsKey: true, run: (k) => k.signed(k.claims(), { kid: 'other-key' }) },
 ];
 
-export const attackCount = ATTACKS.length + 2; // + the offline guess and the forged token
+// + password guessing, the made-up kid flood, the withdrawn key, the offline guess and the forged token
+export const attackCount = ATTACKS.length + 5;
+
+/** How many wrong passwords in a row a login may take before it answers 429. */
+const GUESSES = 10;
+
+/** Wrong passwords at one made-up account: a throttled login answers 429 within a few. */
+async function guessPasswords(loginUrl: string): Promise<Outcome> {
+  const row = { attack: 'password guessing', tries: `up to ${GUESSES} wrong passwords in a row at one account`, expected: `429 by ${GUESSES}` };
+  // A made-up account: the lab must not lock the real user out of this address.
+  const user = `attack-lab-${randomUUID().slice(0, 8)}`;
+  for (let i = 1; i <= GUESSES; i++) {
+    let res: Response;
+    try {
+      res = await fetch(`${loginUrl}/login`, { headers: { Authorization: `Basic ${Buffer.from(`${user}:guess-${i}`).toString('base64')}` }, signal: AbortSignal.timeout(10_000) });
+      await res.arrayBuffer();
+    } catch (err) {
+      return { ...row, got: `no answer (${(err as Error).message.slice(0, 30)})`, verdict: 'CRASH' };
+    }
+    if (res.status >= 500) return { ...row, got: String(res.status), verdict: 'CRASH' };
+    if (res.status >= 200 && res.status < 300) return { ...row, got: `${res.status}: any password logs in`, verdict: 'VULNERABLE' };
+    if (res.status === 429) {
+      const retry = res.headers.get('Retry-After');
+      return { ...row, got: `429 at guess ${i}${retry ? `, Retry-After ${retry}` : ', no Retry-After'}`, verdict: retry ? 'held' : 'VULNERABLE' };
+    }
+    if (i === 1 && res.status !== 401) return { ...row, got: `${res.status}: no password login`, verdict: 'n/a' };
+  }
+  return { ...row, got: `${GUESSES} x 401, no 429`, verdict: 'VULNERABLE' };
+}
+
+/** 50 tokens at once, each with a kid nobody issued: an API that fetches its keys must fetch once at most. */
+async function kidFlood(kit: Kit, target: Target): Promise<Outcome> {
+  const row = { attack: 'made-up kid flood', tries: '50 tokens at once, each with a new kid', expected: '≤ 1 fetch' };
+  if (!target.jwksFetches) return { ...row, got: 'JWKS fetches not seen', verdict: 'n/a' };
+  if (typeof kit.header.kid !== 'string') return { ...row, got: 'tokens carry no kid', verdict: 'n/a' };
+  const before = target.jwksFetches();
+  const answers = await Promise.all(Array.from({ length: 50 }, () => kit.send(es256Token({ alg: 'ES256', typ: 'JWT', kid: randomUUID() }, kit.claims(), kit.attacker.privateKey))));
+  const fetches = target.jwksFetches() - before;
+  const worst = answers.find((a) => a.status === 0 || a.status >= 500) ?? answers.find((a) => a.status >= 200 && a.status < 300);
+  if (worst) return { ...row, ...judge(worst) };
+  return { ...row, got: `${fetches} JWKS fetch${fetches === 1 ? '' : 'es'}`, verdict: fetches <= 1 ? 'held' : 'VULNERABLE' };
+}
+
+/** A fresh token signed with a key the login service has withdrawn (it leaked): the API must refuse it. */
+async function withdrawnKey(kit: Kit, target: Target): Promise<Outcome> {
+  const row = { attack: 'withdrawn key', tries: 'signed with a key withdrawn one JWKS max-age ago', expected: 'refused' };
+  if (!target.withdraw || typeof kit.key !== 'object') return { ...row, got: 'cannot withdraw a key', verdict: 'n/a' };
+  const { kid, privateKey } = kit.key;
+  await target.withdraw(kid);
+  return { ...row, ...judge(await kit.send(es256Token({ alg: 'ES256', typ: 'JWT', kid }, kit.claims(), privateKey))) };
+}
 
 function judge(sent: Sent): { got: string; verdict: Verdict } {
   if (sent.status === 0) return { got: `no answer (${sent.body.slice(0, 40)})`, verdict: 'CRASH' };
@@ -268,7 +325,8 @@ export async function attack(target: Target): Promise<Report> {
     noKey = 'key not accepted';
   }
 
-  const outcomes: Outcome[] = [];
+  // First, while no made-up kid has been seen: the flood of them.
+  const outcomes: Outcome[] = [await kidFlood(kit, target)];
   try {
     for (const a of ATTACKS) {
       if ((a.needsKey || a.needsSecret) && !key) {
@@ -292,6 +350,11 @@ export async function attack(target: Target): Promise<Report> {
   } finally {
     await site.close();
   }
+
+  // The login, and the key's end. The withdrawn key goes last: after it, the
+  // lab's key no longer signs anything the API accepts.
+  outcomes.push(await guessPasswords(target.loginUrl ?? target.apiUrl));
+  outcomes.push(key === undefined ? { attack: 'withdrawn key', tries: 'signed with a key withdrawn one JWKS max-age ago', expected: 'refused', got: noKey, verdict: 'n/a' } : await withdrawnKey(kit, target));
 
   // The offline guess, and what a cracked secret buys.
   outcomes.push({
