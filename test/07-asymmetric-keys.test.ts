@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { START, bearer, bearerRules, goodClaims, goodHeader, hardened, loginRules, loginToken, throttleRules, type LoginLimits, type Throttle } from './helpers/hardened.ts';
 import { get, show } from './helpers/http.ts';
-import { checkpoint, codeDir, importStep, listen, serve, type Listenable } from './helpers/step.ts';
+import { checkpoint, codeDir, importStep, listen, serve, type Listenable, slow } from './helpers/step.ts';
 import { decode, hmacToken } from './helpers/tokens.ts';
 import { es256Token } from '../tools/forge.ts';
 
@@ -269,7 +269,7 @@ checkpoint(7, () => {
       assert.equal(logged.length, 1, `One line says so: ${logged.join(' | ')}`);
     });
 
-    test('parallel rotations wait for each other: no key is lost', async () => {
+    test('parallel rotations wait for each other: no key is lost', { skip: slow }, async () => {
       const file = scratchFile();
       keys.updateKeyFile(file, () => [keys.newKey(START, true)]);
       const rotateKey = path.join(codeDir(7), 'rotate-key.ts');
@@ -492,7 +492,7 @@ checkpoint(7, () => {
       assert.equal(api.loadApiConfig({ JWKS_URL: 'https://login.example/.well-known/jwks.json' }).jwksUrl, 'https://login.example/.well-known/jwks.json');
     });
 
-    test('run with a bad setting, each service exits before listening, in one line naming it', async () => {
+    test('run with a bad setting, each service exits before listening, in one line naming it', { skip: slow }, async () => {
       const start = (file: string, env: Record<string, string>) => runFor(15_000, path.join(codeDir(7), file), { PORT: '0', KEYS_FILE: scratchFile(), ...env });
       const broken = scratchFile();
       writeFileSync(broken, '{}', { mode: 0o600 });

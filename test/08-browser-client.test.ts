@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { findChromium } from '../tools/chromium.ts';
-import { launchChromium, waitForText, type Browser, type Page } from './helpers/browser.ts';
+import { browserSkip, launchChromium, waitForText, type Browser, type Page } from './helpers/browser.ts';
 import { START, bearerRules, hardened, loginRules, throttleRules, type LoginLimits, type Throttle } from './helpers/hardened.ts';
 import { get, show } from './helpers/http.ts';
 import { checkpoint, codeDir, exportedApp, importStep, serve } from './helpers/step.ts';
@@ -76,7 +76,7 @@ checkpoint(8, () => {
     }));
 
   const chromium = findChromium();
-  const skip = chromium ? false : process.env.CI ? false : 'no Chromium found (set CHROME_PATH, or apt-get install chromium)';
+  const skip = browserSkip(chromium);
   describe('in a real browser', { skip }, () => {
     let browser: Browser;
     before(async () => {

@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import * as client from 'openid-client';
 import { findChromium } from '../tools/chromium.ts';
 import { es256Token } from '../tools/forge.ts';
-import { launchChromium, waitForText, type Browser, type Page } from './helpers/browser.ts';
+import { browserSkip, launchChromium, waitForText, type Browser, type Page } from './helpers/browser.ts';
 import { bearer } from './helpers/hardened.ts';
 import { get, show, type Answer } from './helpers/http.ts';
 import { checkpoint, importStep, listen, type Listenable } from './helpers/step.ts';
@@ -101,7 +101,7 @@ const formAction = (html: string, ending: string) => new RegExp(`<form method="p
 const csrfOf = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
 
 const chromium = findChromium();
-const skip = chromium ? false : process.env.CI ? false : 'no Chromium found (set CHROME_PATH, or apt-get install chromium)';
+const skip = browserSkip(chromium);
 
 checkpoint(10, () => {
   // Chromium starts while the other tests run: it has a core of its own.

@@ -33,7 +33,7 @@ describe('each exercise, as handed out, fails its checkpoint', { concurrency: 1 
     }
     // One run, the way npm run check runs them, each step against its exercise.
     const ready = built.filter((step) => handedOut.has(step.number));
-    results = await checkpoints(ready, Object.fromEntries(handedOut));
+    results = await checkpoints(ready, Object.fromEntries(handedOut), { proof: true });
   });
 
   for (const step of built) {

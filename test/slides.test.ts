@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { findChromium } from '../tools/chromium.ts';
-import { type Deck, decks, excerpts, guideFile, marpCli, minutesOf, nextDeck, notesOf, plannedDecks, render, splitSlides } from '../tools/slides.ts';
+import { type Deck, decks, guideFile, marpCli, minutesOf, nextDeck, notesOf, plannedDecks, render, splitSlides } from '../tools/slides.ts';
 import { root, stepDir } from '../tools/steps.ts';
 import { markdownFiles, syncText } from '../tools/sync.ts';
 import { type Browser, launchChromium } from './helpers/browser.ts';
@@ -139,16 +139,6 @@ describe('slides and docs', { concurrency: true }, () => {
     assert.match(gone.errors.join('\n'), /does not exist/);
   });
 
-  test('a slide can show the lines of a block that matter, and says so when they are gone', () => {
-    const block = '```ts steps/x/app.ts#r\nconst a = 1;\nif (a) {\n  go();\n  }\n}\nconst b = 2;\n```';
-    const cut = excerpts(`<!-- show: from "if (a)" to "  }" -->\n\n${block}\n`, 'demo.md');
-    assert.equal(cut, '```ts steps/x/app.ts#r\nif (a) {\n  go();\n  }\n```\n', 'From the first line to the last, indentation as written');
-    assert.equal(excerpts(`<!-- show: from "go()" to "  }" -->\n${block}\n`), '```ts steps/x/app.ts#r\ngo();\n}\n```\n', 'Less the indentation the lines share');
-    assert.equal(excerpts(`<!-- show: to "if (a)" -->\n${block}\n`), '```ts steps/x/app.ts#r\nconst a = 1;\nif (a) {\n```\n');
-    assert.throws(() => excerpts(`<!-- show: from "while (" -->\n${block}\n`, 'demo.md'), /demo\.md: .*no line starts with "while \("/);
-    assert.deepEqual(notesOf('<!-- show: from "x" -->\n<!-- _class: lead -->\n<!--\nSay this.\n-->'), ['Say this.'], 'Neither is a speaker note');
-  });
-
   test('the token decoded on slide 00 is the one step 00 makes', async () => {
     const anatomy = (await importStep(0)) as { signByHand(claims: object, key: string): string; payload: object };
     const token = anatomy.signByHand(anatomy.payload, 'secret');
@@ -201,7 +191,6 @@ describe('slides and docs', { concurrency: true }, () => {
       assert.doesNotMatch(html, /#(end)?region/, 'No region marker reaches a slide');
       assert.doesNotMatch(html, /src="diagrams\//, 'Images are inlined: the HTML file stands alone');
       assert.doesNotMatch(html, /href="[\w-]+\.md"/, `${deckName(deck)}: links between decks point at the rendered files`);
-      assert.doesNotMatch(html, /show:\s*(from|to) "/, `${deckName(deck)}: no excerpt comment reaches a slide or its notes`);
     }
     const index = read(path.join(work, 'all', 'index.html'));
     for (const deck of decks) assert.ok(index.includes(`href="${deck.name}.html"`) && index.includes(`${minutesOf(read(deck.file))} min`), `The index lists ${deck.name} with its minutes`);
@@ -212,7 +201,7 @@ describe('slides and docs', { concurrency: true }, () => {
     assert.ok(toolchain && chromium, 'CI must install the slide toolchain (npm ci --prefix slides) and a Chromium (or set CHROME_PATH)');
     const files = await renderAll();
     const { problems } = await measureDecks(await chrome(), files.map((html, i) => ({ deck: `${decks[i]!.name}.md`, html })));
-    assert.deepEqual(problems.map(describeProblem), [], `Slides that do not fit (fix the slide, or cut its code with <!-- show: ... -->):\n${problems.map(describeProblem).join('\n')}`);
+    assert.deepEqual(problems.map(describeProblem), [], `Slides that do not fit (fix the slide, or show a smaller region of the code):\n${problems.map(describeProblem).join('\n')}`);
   });
 
   test('the fit check names the deck, the slide, the element and the size of what does not fit', { skip: skipBrowser }, async () => {

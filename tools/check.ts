@@ -17,9 +17,13 @@ export interface StepResult {
   error?: string;
 }
 
-/** Run the checkpoints of `chosen` steps against their reference code, or the folders `dirs` names. */
-export async function checkpoints(chosen: Step[], dirs: CodeDirs = {}): Promise<StepResult[]> {
-  const run = await runTests({ files: chosen.map(testFile), env: { STEP_DIRS: JSON.stringify(dirs) } });
+/**
+ * Run the checkpoints of `chosen` steps against their reference code, or the
+ * folders `dirs` names. `proof`: only to show that they fail (slow tests skipped).
+ */
+export async function checkpoints(chosen: Step[], dirs: CodeDirs = {}, options: { proof?: boolean } = {}): Promise<StepResult[]> {
+  const env: Record<string, string> = { STEP_DIRS: JSON.stringify(dirs), ...(options.proof ? { CHECKPOINT_PROOF: '1' } : {}) };
+  const run = await runTests({ files: chosen.map(testFile), env });
   return chosen.map((step) => {
     const results = run.results.filter((r) => r.suites[0] === checkpointName(step));
     const failed = results.filter((r) => !r.ok).length;
@@ -83,6 +87,11 @@ export function stepReport(result: StepResult, options: { coach: boolean; part?:
     for (const r of mine) lines.push(r.ok ? `  ${green('pass')}  ${testName(r)}` : `  ${red('FAIL')}  ${testName(r)}\n        ${r.message ?? ''}`);
     return lines;
   }
+  // A part builds on the parts before it: say so while one of them still fails.
+  const parts = step.parts ?? [];
+  const earlier = parts.slice(0, Math.max(0, parts.findIndex((p) => p.id === options.part)));
+  const unfinished = earlier.filter((p) => result.results.some((r) => !r.ok && inPart(step, p.id, r))).map((p) => p.id);
+  if (unfinished.length > 0) lines.push(yellow(`  Part "${options.part}" builds on ${unfinished.map((p) => `"${p}"`).join(', ')}, which ${unfinished.length > 1 ? 'still fail' : 'still fails'}: finish ${unfinished.length > 1 ? 'those' : 'that'} first.`));
   if (failures.length === 0) return [...lines, green(`  All ${mine.length} tests pass.`)];
   const found = mistakes(failures, loadExercise(step)?.hints ?? []);
   lines.push(`  ${mine.length - failures.length} of ${mine.length} tests pass. ${found.length === 1 ? 'One thing' : `${found.length} things`} to fix:`);

@@ -14,7 +14,7 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { run } from './child.ts';
-import { findChromium } from './chromium.ts';
+import { findChromium, noBrowser } from './chromium.ts';
 import { cli, fail, isMain } from './cli.ts';
 import { root, steps, type Step } from './steps.ts';
 
@@ -76,8 +76,8 @@ export function countSlides(markdown: string): number {
   return splitSlides(markdown).length;
 }
 
-// Marp's directives, and this file's `show:`: a comment holding only these is not a speaker note.
-const DIRECTIVES = /^_?(theme|paginate|header|footer|class|backgroundColor|backgroundImage|backgroundPosition|backgroundRepeat|backgroundSize|color|size|headingDivider|style|lang|math|title|description|author|image|keywords|url|marp|transition|fit|show)\s*:/;
+// Marp's directives: a comment holding only these is not a speaker note.
+const DIRECTIVES = /^_?(theme|paginate|header|footer|class|backgroundColor|backgroundImage|backgroundPosition|backgroundRepeat|backgroundSize|color|size|headingDivider|style|lang|math|title|description|author|image|keywords|url|marp|transition|fit)\s*:/;
 
 /** The speaker notes of one slide: its HTML comments that are not Marp directives. */
 export function notesOf(slide: string): string[] {
@@ -88,37 +88,6 @@ export function notesOf(slide: string): string[] {
     notes.push(text);
   }
   return notes;
-}
-
-/**
- * Cut a code block to the lines that matter. A comment right before a fenced
- * block, `<!-- show: from "router.get('/login'" to "});" -->`, keeps the
- * lines from the first one that starts with the `from` text to the first one
- * from there that starts with the `to` text (either may be left out: from the
- * top, to the end). Indentation is ignored, unless the text itself starts with
- * spaces ("  }": a brace at exactly that depth). The lines lose the
- * indentation they all share. The Markdown keeps the whole
- * region, synced from the step and read as a document; the slide draws the
- * excerpt. A line that is no longer in the block is an error naming the deck,
- * so an excerpt cannot drift from the code unnoticed.
- */
-export function excerpts(markdown: string, deckName = 'the deck'): string {
-  const SHOW = /<!--\s*show:((?:\s*(?:from|to)\s+"(?:[^"\\]|\\.)*")+)\s*-->[ \t]*\r?\n(\s*\r?\n)*(```+)([^\n]*)\n([\s\S]*?)\n\3[ \t]*$/gm;
-  return markdown.replace(SHOW, (whole, spec: string, _blank, fence: string, info: string, body: string) => {
-    const bounds: Record<string, string> = {};
-    for (const [, key, quoted] of spec.matchAll(/(from|to)\s+("(?:[^"\\]|\\.)*")/g)) bounds[key!] = JSON.parse(quoted!) as string;
-    const lines = body.split('\n');
-    const starts = (line: string, text: string) => (/^\s/.test(text) ? line.startsWith(text) : line.trimStart().startsWith(text));
-    const first = bounds.from === undefined ? 0 : lines.findIndex((line) => starts(line, bounds.from!));
-    const last = bounds.to === undefined ? lines.length - 1 : lines.findIndex((line, i) => i >= first && starts(line, bounds.to!));
-    const where = `${deckName}: the excerpt (show:${spec}) of ${info.trim() || 'a code block'}`;
-    if (first < 0) throw new Error(`${where}: no line starts with ${JSON.stringify(bounds.from)} any more: pick a line that is in the block.`);
-    if (last < 0) throw new Error(`${where}: no line from there on starts with ${JSON.stringify(bounds.to)} any more: pick a line that is in the block.`);
-    // Lines from inside a function keep their shape but lose the indentation they share.
-    const kept = lines.slice(first, last + 1);
-    const indent = Math.min(...kept.filter((line) => line.trim()).map((line) => /^ */.exec(line)![0].length));
-    return `${fence}${info}\n${kept.map((line) => line.slice(Math.min(indent, /^ */.exec(line)![0].length))).join('\n')}\n${fence}`;
-  });
 }
 
 /** Install the slide toolchain from slides/package-lock.json, once. */
@@ -180,7 +149,7 @@ export async function render(out: string, options: RenderOptions = {}): Promise<
   // Marp renders a whole folder: stage the decks, the theme and the images on their own.
   const stage = mkdtempSync(path.join(tmpdir(), 'jwt-workshop-slides-'));
   try {
-    for (const { file, name } of list) writeFileSync(path.join(stage, path.basename(file)), excerpts(readFileSync(file, 'utf8'), `${name}.md`));
+    for (const { file } of list) cpSync(file, path.join(stage, path.basename(file)));
     const diagrams = path.join(path.dirname(list[0]?.file ?? slidesDir), 'diagrams');
     if (existsSync(diagrams)) cpSync(diagrams, path.join(stage, 'diagrams'), { recursive: true });
     mkdirSync(out, { recursive: true });
@@ -215,7 +184,7 @@ Options:
   let browser: string | undefined;
   if (values.pdf) {
     browser = findChromium();
-    if (!browser) fail('No Chromium found for PDFs: install Chrome or Chromium (Debian/Ubuntu: apt-get install chromium), or set CHROME_PATH to one.');
+    if (!browser) fail(`PDFs need a browser. ${noBrowser()}`);
   }
   ensureToolchain();
   const out = path.join(slidesDir, 'dist');

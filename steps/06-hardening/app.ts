@@ -42,6 +42,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (message:
   if (env.JWT_SECRET === undefined || env.JWT_SECRET === '') {
     secret = randomBytes(MIN_KEY_BYTES);
     warn('JWT_SECRET is not set: using a random key, so tokens will not survive a restart (npm run secret makes one to keep).');
+  // #region key-check
   } else {
     secret = Buffer.from(env.JWT_SECRET, 'utf8');
     if (secret.length < MIN_KEY_BYTES) {
@@ -54,6 +55,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (message:
       throw new ConfigError('JWT_SECRET is one character repeated or only whitespace, which anyone can guess. Make a random one with: npm run secret');
     }
   }
+  // #endregion
   // #endregion
   return {
     // jsonwebtoken given a string secret turns it into a key on every call;
@@ -326,7 +328,6 @@ const isTime = (value: unknown): value is number => Number.isSafeInteger(value);
 
 const invalid = (message: string) => bearerError(401, 'invalid_token', message);
 
-// #region cache
 // Tokens that passed every check, by their exact text. The same bytes pass
 // the same checks again: signature, header, issuer, audience, sub and
 // lifetime depend on nothing else. What depends on the time (exp, nbf, a
@@ -334,6 +335,7 @@ const invalid = (message: string) => bearerError(401, 'invalid_token', message);
 // takes more of a request's time than all the rest of Koa (npm run bench).
 const MAX_CACHED_TOKENS = 1000;
 
+// #region verified-tokens
 export class VerifiedTokens {
   private claims = new Map<string, Claims>();
 
@@ -378,7 +380,7 @@ export function verifyToken(token: string, config: Config, cache = new VerifiedT
   }
   // #endregion
 
-  // #region jwt-verify
+  // #region verify-call
   let payload: unknown;
   try {
     payload = jwt.verify(token, config.key, {
@@ -388,6 +390,7 @@ export function verifyToken(token: string, config: Config, cache = new VerifiedT
       clockTolerance: config.clockToleranceSeconds, // a number: a string would disable exp
       clockTimestamp: now,
     });
+  // #endregion
   } catch (err) {
     // jsonwebtoken's own errors, and the plain SyntaxError it throws when a
     // part is not JSON: every one of them means the token is no good.
@@ -398,7 +401,6 @@ export function verifyToken(token: string, config: Config, cache = new VerifiedT
     if (name === 'JsonWebTokenError' && /issuer|audience/.test((err as Error).message)) throw invalid('The token is for another issuer or audience.');
     throw invalid('The token is malformed.');
   }
-  // #endregion
 
   // #region claims-check
   // RFC 7519 section 7.2 step 10: the claims must be a JSON object.
@@ -430,17 +432,19 @@ export function createApp(config: Config): Koa {
     ctx.body = { message: 'Only available to people with valid tokens.', user: claims.sub };
   });
 
-  // #region login-route
   router.get('/login', async (ctx) => {
     const credentials = auth.parse(ctx.get('Authorization'));
     if (!credentials || !acceptableCredentials(credentials.name, credentials.pass)) throw badCredentials();
+    // #region throttled-login
     // ctx.ip is the TCP peer: app.proxy stays false, as X-Forwarded-For is anyone's to write.
     const { throttle } = config;
     const wait = await throttle.attempt(credentials.name, ctx.ip);
     if (wait > 0) return tooManyAttempts(ctx, wait);
     if (!(await throttle.hash(() => checkUser(config.users, credentials.name, credentials.pass)))) throw badCredentials();
     await throttle.succeeded(credentials.name, ctx.ip);
+    // #endregion
 
+    // #region issue-token
     const iat = config.now();
     const claims: Claims = {
       sub: credentials.name, // RFC 7519 section 4.1.2, rather than a private "user"
@@ -455,7 +459,7 @@ export function createApp(config: Config): Koa {
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { token, token_type: 'Bearer', expires_in: config.ttlSeconds };
   });
-  // #endregion
+    // #endregion
 
   app.use(router.routes());
   app.use(router.allowedMethods());

@@ -43,7 +43,6 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
   };
 }
 
-// #region jwks-client
 // The public keys by kid, from the JWKS, used no longer than its
 // Cache-Control max-age says: a key the login service withdraws is refused
 // here within max-age. From half that age, the next fetch runs in the
@@ -62,12 +61,15 @@ export class JwksClient {
 
   constructor(private config: ApiConfig) {}
 
+  // #region key-lookup
   async key(kid: string): Promise<KeyObject | undefined> {
     const now = this.config.now();
     const age = now - this.fetchedAt;
     if (age >= this.maxAge && this.mayFetch(now)) await this.refresh();
     else if (age >= this.maxAge / 2 && this.mayFetch(now)) void this.refresh();
     if (!this.keys.has(kid) && this.inFlight) await this.inFlight;
+  // #endregion
+    // #region unknown-kid
     // A new kid may be a key published since our fetch: look once more.
     if (!this.keys.has(kid) && this.mayFetch(now) && this.fetchedAt < now && now >= this.unknownKidAt + this.config.refetchSeconds) {
       this.unknownKidAt = now;
@@ -79,6 +81,7 @@ export class JwksClient {
     }
     return this.keys.get(kid);
   }
+    // #endregion
 
   /** Not within refetchSeconds of a failed fetch. */
   private mayFetch(now: number): boolean {
@@ -92,6 +95,7 @@ export class JwksClient {
 
   private async fetchKeys(): Promise<void> {
     try {
+      // #region fetch-jwks
       const res = await fetch(this.config.jwksUrl, { signal: AbortSignal.timeout(this.config.fetchTimeoutMs) });
       if (!res.ok) throw new Error(`it answered ${res.status}`);
       const { keys } = (await res.json()) as { keys?: JsonWebKey[] };
@@ -102,6 +106,7 @@ export class JwksClient {
         if (typeof jwk?.kid !== 'string' || jwk.kty !== 'EC' || jwk.crv !== 'P-256' || (jwk.use && jwk.use !== 'sig') || (jwk.alg && jwk.alg !== 'ES256')) continue;
         const key = publicKey(jwk);
         if (key) fresh.set(jwk.kid, key);
+      // #endregion
       }
       const maxAge = Number(/(?:^|,)\s*max-age=(\d+)\s*(?:,|$)/i.exec(res.headers.get('Cache-Control') ?? '')?.[1] ?? Infinity);
       this.maxAge = Math.max(1, Math.min(maxAge, this.config.jwksMaxAgeSeconds));
@@ -115,7 +120,6 @@ export class JwksClient {
     }
   }
 }
-// #endregion
 
 function publicKey(jwk: JsonWebKey): KeyObject | undefined {
   try {
@@ -149,12 +153,12 @@ function decodeHeader(token: string): Record<string, unknown> | undefined {
 
 const isTime = (value: unknown): value is number => Number.isSafeInteger(value);
 
-// #region verify
 export async function verifyToken(token: string, config: ApiConfig, jwks: JwksClient): Promise<{ sub: string }> {
   const invalid = (message: string) => bearerError(401, 'invalid_token', message);
   if (token.length > config.maxTokenLength) throw invalid('The token is too long.');
   if (token.split('.').length !== 3) throw invalid('The token is not a signed JWT (three parts).');
 
+  // #region header-kid
   // ES256 and a kid, nothing else: never a key the token brings itself
   // (jwk, jku, x5u: RFC 8725 section 3.10), never an HMAC keyed with our
   // public key (RS256/HS256 confusion, RFC 8725 section 2.1).
@@ -166,6 +170,7 @@ export async function verifyToken(token: string, config: ApiConfig, jwks: JwksCl
   }
   const key = await jwks.key(header.kid);
   if (!key) throw invalid('The token was signed with a key this service does not know.');
+  // #endregion
 
   const now = config.now();
   let payload: unknown;
@@ -195,7 +200,6 @@ export async function verifyToken(token: string, config: ApiConfig, jwks: JwksCl
   if (claims.exp - claims.iat > config.ttlSeconds) throw invalid('The token lives longer than this server issues tokens for.');
   return { sub: claims.sub };
 }
-// #endregion
 
 export function createApiApp(config: ApiConfig): Koa {
   const app = new Koa();

@@ -182,7 +182,6 @@ export function createAuthApp(config: AuthConfig): Koa {
   const router = new Router();
   app.use(answerErrors);
 
-  // #region login
   router.get('/login', async (ctx) => {
     const credentials = auth.parse(ctx.get('Authorization'));
     if (!credentials || !acceptable(credentials.name, credentials.pass)) throw badCredentials();
@@ -193,6 +192,7 @@ export function createAuthApp(config: AuthConfig): Koa {
     if (!(await throttle.hash(() => checkUser(config.users, credentials.name, credentials.pass)))) throw badCredentials();
     await throttle.succeeded(credentials.name, ctx.ip);
 
+    // #region sign-es256
     const iat = config.now();
     const claims = { sub: credentials.name, iss: config.issuer, aud: config.audience, iat, exp: iat + config.ttlSeconds, jti: randomUUID() };
     // The private key signs; the kid in the header tells verifiers which
@@ -202,7 +202,7 @@ export function createAuthApp(config: AuthConfig): Koa {
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { token, token_type: 'Bearer', expires_in: config.ttlSeconds };
   });
-  // #endregion
+    // #endregion
 
   // #region jwks
   // RFC 7517 section 5: a JWK Set. Public keys only. APIs keep it for max-age

@@ -50,7 +50,6 @@ export interface KeyTimes {
   keepAfter: number;
 }
 
-// #region key-ring
 export class KeyRing {
   private privateKeys = new Map<string, KeyObject>();
   /** The keys in the order they take over signing; a key withdrawn before its turn has none. */
@@ -65,6 +64,7 @@ export class KeyRing {
       .sort((a, b) => this.start(a) - this.start(b) || a.createdAt - b.createdAt);
   }
 
+  // #region signing-key
   /** The key that signs now: the last whose time has come, or the longest published. */
   signingKey(now: number): { kid: string; key: KeyObject } {
     const usable = this.turns.filter((k) => k.revokedAt === undefined);
@@ -76,6 +76,7 @@ export class KeyRing {
     }
     return { kid: current.kid, key };
   }
+  // #endregion
 
   /** The JWKS: every key not withdrawn that signs, will sign, or signed tokens still alive. */
   jwks(now: number): { keys: JsonWebKey[] } {
@@ -97,7 +98,6 @@ export class KeyRing {
   }
   // #endregion
 }
-// #endregion
 
 // What npm run rotate-key does to the list of keys. It cannot know the
 // login service's settings: the service works out from them when each key

@@ -396,7 +396,6 @@ export function verifyToken(token: string, config: Config, cache = new VerifiedT
   return claims as unknown as Claims;
 }
 
-// #region page
 // The page: three static files, read from public/ on each request so that an
 // edit shows on reload. A fixed list, so no path can reach another file.
 const PUBLIC = path.join(path.dirname(fileURLToPath(import.meta.url)), 'public');
@@ -406,6 +405,7 @@ const PAGE_FILES: Record<string, [file: string, type: string]> = {
   '/style.css': ['style.css', 'text/css; charset=utf-8'],
 };
 
+// #region security-headers
 // Scripts and styles only from this origin, none inline: an injected
 // <script> cannot run, so cannot read the token held in memory.
 export const SECURITY_HEADERS = {
@@ -414,6 +414,7 @@ export const SECURITY_HEADERS = {
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
 };
+// #endregion
 
 async function servePage(ctx: Koa.Context, next: Koa.Next): Promise<void> {
   const entry = ctx.method === 'GET' || ctx.method === 'HEAD' ? PAGE_FILES[ctx.path] : undefined;
@@ -422,7 +423,6 @@ async function servePage(ctx: Koa.Context, next: Koa.Next): Promise<void> {
   ctx.set('Cache-Control', 'no-cache');
   ctx.body = await readFile(path.join(PUBLIC, entry[0]));
 }
-// #endregion
 
 export function createApp(config: Config): Koa {
   const app = new Koa();

@@ -2,7 +2,8 @@
 // tests make typed here: playwright's own type files are larger than the rest
 // of the workshop together and would double the time of the typecheck.
 // Expressions evaluated in the page are strings: no DOM types needed.
-import { chromiumArgs } from '../../tools/chromium.ts';
+import { chromiumArgs, noBrowser } from '../../tools/chromium.ts';
+import { inProof } from './step.ts';
 
 export interface Locator {
   textContent(): Promise<string | null>;
@@ -70,6 +71,13 @@ export function waitForText(page: Page, id: string, pattern: RegExp): Promise<un
     },
     [id, pattern.source] as const,
   );
+}
+
+/** Whether a browser test runs: skipped with a reason without a browser, but never under CI=true, nor in the proof. */
+export function browserSkip(chromium: string | undefined): false | string {
+  if (inProof) return 'not needed to show that the exercise fails';
+  if (chromium || process.env.CI) return false;
+  return noBrowser();
 }
 
 export async function launchChromium(executablePath: string): Promise<Browser> {

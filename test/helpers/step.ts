@@ -16,6 +16,14 @@ import { noteServerError } from './http.ts';
 
 const dirs: CodeDirs = JSON.parse(process.env.STEP_DIRS ?? '{}');
 
+/**
+ * The checkpoint proof (test/checkpoints.test.ts) only needs each exercise
+ * to fail: tests that cost seconds (a browser, lockouts, spawned servers)
+ * are skipped there, and run everywhere else.
+ */
+export const inProof = process.env.CHECKPOINT_PROOF === '1';
+export const slow: false | string = inProof ? 'not needed to show that the exercise fails' : false;
+
 /** The folder whose code is under test for step n. */
 export function codeDir(n: number): string {
   const dir = dirs[n] ?? dirs['*'];

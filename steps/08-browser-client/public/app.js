@@ -26,7 +26,7 @@ function say(message) {
   $('status').textContent = message;
 }
 
-// #region call
+// #region call-api
 // Every request: credentials 'omit' so that a 401 with a Basic challenge is
 // handed to us instead of making the browser pop up its own login dialog.
 async function call(method, path, headers = {}, note = '') {
@@ -38,6 +38,7 @@ async function call(method, path, headers = {}, note = '') {
   entry.textContent = `${method} ${path}${note} -> ${res.status}${challenge ? `\nWWW-Authenticate: ${challenge}` : ''}\n${body}`;
   entry.style.whiteSpace = 'pre-wrap';
   $('log').prepend(entry);
+// #endregion
   let json;
   try {
     json = JSON.parse(body);
@@ -46,7 +47,6 @@ async function call(method, path, headers = {}, note = '') {
   }
   return { status: res.status, json };
 }
-// #endregion
 
 function showToken() {
   $('no-token').hidden = token !== null;
