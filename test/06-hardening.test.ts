@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import type { KeyObject } from 'node:crypto';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
-import { bearerHeaderRules, claimRules, hardened, loginRules, throttleRules, type LoginLimits, type Throttle } from './helpers/hardened.ts';
+import { FAST_USERS, bearerHeaderRules, claimRules, hardened, loginRules, throttleRules, type LoginLimits, type Throttle } from './helpers/hardened.ts';
 import { checkpoint, codeDir, exportedApp, importStep, serve, slow } from './helpers/step.ts';
 import { hmacToken } from './helpers/tokens.ts';
 
@@ -149,6 +149,7 @@ checkpoint(6, () => {
   const h = hardened({ alg: 'HS256', loginUrl: () => server.url, apiUrl: () => server.url, sign: (header, claims) => hmacToken(header, claims, SECRET) });
   const server = serve(async () => {
     const config = step.loadConfig({ JWT_SECRET: SECRET });
+    Object.assign(config, { users: FAST_USERS }); // cheap hashes: see FAST_USERS
     config.now = () => h.clock.now;
     h.issuer = config.issuer;
     h.audience = config.audience;
@@ -163,6 +164,7 @@ checkpoint(6, () => {
       limits: () => step.LOGIN_LIMITS,
       serve: (limits) => {
         const config = step.loadConfig({ JWT_SECRET: SECRET }) as Config & { throttle: Throttle };
+        Object.assign(config, { users: FAST_USERS }); // cheap hashes: see FAST_USERS
         config.throttle = new step.LoginThrottle(limits);
         return { app: exportedApp({ app: step.createApp(config) }, 6), throttle: config.throttle };
       },

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { findChromium } from '../tools/chromium.ts';
 import { browserSkip, launchChromium, waitForText, type Browser, type Page } from './helpers/browser.ts';
-import { START, bearerRules, hardened, loginRules, throttleRules, type LoginLimits, type Throttle } from './helpers/hardened.ts';
+import { FAST_USERS, START, bearerRules, hardened, loginRules, throttleRules, type LoginLimits, type Throttle } from './helpers/hardened.ts';
 import { get, show } from './helpers/http.ts';
 import { checkpoint, codeDir, exportedApp, importStep, serve } from './helpers/step.ts';
 import { hmacToken } from './helpers/tokens.ts';
@@ -28,6 +28,7 @@ checkpoint(8, () => {
   const h = hardened({ alg: 'HS256', loginUrl: () => server.url, apiUrl: () => server.url, sign: (header, claims) => hmacToken(header, claims, SECRET) });
   const server = serve(async () => {
     const config = step.loadConfig({ JWT_SECRET: SECRET });
+    Object.assign(config, { users: FAST_USERS }); // cheap hashes: see FAST_USERS
     config.now = () => h.clock.now;
     return exportedApp({ app: step.createApp(config) }, 8);
   });
@@ -70,6 +71,7 @@ checkpoint(8, () => {
       limits: () => step.LOGIN_LIMITS,
       serve: (limits) => {
         const config = step.loadConfig({ JWT_SECRET: SECRET });
+        Object.assign(config, { users: FAST_USERS }); // cheap hashes: see FAST_USERS
         config.throttle = new step.LoginThrottle(limits);
         return { app: exportedApp({ app: step.createApp(config) }, 8), throttle: config.throttle };
       },

@@ -118,7 +118,7 @@ describe('learner tooling', { concurrency: true }, () => {
       assert.equal(await res.text(), 'Hello, World!', 'Step 01 listens on the PORT the launcher gives it');
       assert.match(await portProblem(port) ?? '', /in use/, 'A port a step listens on is reported busy');
       assert.match(banner(findStep(1), launched.urls), new RegExp(`curl http://localhost:${port}/`), 'The Try lines name the port');
-      assert.match(banner(findStep(7), ['http://127.0.0.1:4000', 'http://127.0.0.1:4001']), /Bearer <the token>" http:\/\/localhost:4001\/protected/, '{1} is the second server');
+      assert.match(banner(findStep(7), ['http://127.0.0.1:4000', 'http://127.0.0.1:4001']), /Bearer \$TOKEN" http:\/\/localhost:4001\/protected/, '{1} is the second server');
     } finally {
       launched.stop();
     }

@@ -1,12 +1,15 @@
 // npm run check: run checkpoint tests and say, like a coach, what is still
 // wrong: one line per distinct mistake with the number of tests it breaks,
 // an example, and the hint that helps. `--watch` checks again on every save.
+import { spawn } from 'node:child_process';
 import { existsSync, watch } from 'node:fs';
 import path from 'node:path';
+import { describe } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { bold, cli, dim, fail, green, isMain, red, yellow } from './cli.ts';
 import { hintsFor, loadExercise, type Hint } from './exercise.ts';
-import { runTests, type TestResult } from './run-tests.ts';
-import { checkpointName, findStep, nextOf, rel, steps, testFile, type CodeDirs, type Step } from './steps.ts';
+import { ALL_FILES, runTests, type TestResult } from './run-tests.ts';
+import { checkpointName, findStep, nextOf, rel, root, steps, testFile, type CodeDirs, type Step } from './steps.ts';
 
 export interface StepResult {
   step: Step;
@@ -24,12 +27,7 @@ export interface StepResult {
 export async function checkpoints(chosen: Step[], dirs: CodeDirs = {}, options: { proof?: boolean } = {}): Promise<StepResult[]> {
   const env: Record<string, string> = { STEP_DIRS: JSON.stringify(dirs), ...(options.proof ? { CHECKPOINT_PROOF: '1' } : {}) };
   const run = await runTests({ files: chosen.map(testFile), env });
-  return chosen.map((step) => {
-    const results = run.results.filter((r) => r.suites[0] === checkpointName(step));
-    const failed = results.filter((r) => !r.ok).length;
-    const error = results.length === 0 ? run.output.trim().split('\n').slice(-5).join('\n') : undefined;
-    return { step, results, passed: results.length - failed, failed: error === undefined ? failed : 1, error };
-  });
+  return byStep(chosen, run.results, run.output);
 }
 
 /** A part of a step (step 06's key, passwords...): the tests under these suites. */
@@ -107,6 +105,81 @@ export function stepReport(result: StepResult, options: { coach: boolean; part?:
   return lines;
 }
 
+export interface CheckOptions {
+  steps: number[];
+  /** The folder under test, absolute; the reference steps when not given. */
+  dir?: string;
+  part?: string;
+  coach: boolean;
+  quiet: boolean;
+}
+
+/** Results of one run, as each step's StepResult (what checkpoints() returns). */
+export function byStep(chosen: Step[], results: TestResult[], output = ''): StepResult[] {
+  return chosen.map((step) => {
+    const mine = results.filter((r) => r.suites[0] === checkpointName(step));
+    const failed = mine.filter((r) => !r.ok).length;
+    const error = mine.length === 0 ? output.trim().split('\n').slice(-5).join('\n') || 'no test ran' : undefined;
+    return { step, results: mine, passed: mine.length - failed, failed: error === undefined ? failed : 1, error };
+  });
+}
+
+/** What npm run check prints for a run, and whether everything it was asked about passed. */
+export function checkReport(summary: StepResult[], options: CheckOptions): { text: string; ok: boolean } {
+  const out: string[] = [];
+  const { dir, part } = options;
+  const where = dir === undefined ? 'the reference steps' : `${rel(dir) || '.'}/`;
+  for (const result of summary) {
+    if (options.quiet || (summary.length > 1 && result.failed === 0)) continue;
+    out.push('', ...stepReport(result, { coach: options.coach, part, where }));
+  }
+  const failedIn = (s: StepResult) => (s.error !== undefined ? 1 : s.results.filter((r) => !r.ok && inPart(s.step, part, r)).length);
+  if (summary.length > 1) {
+    out.push('', bold(`Checkpoints on ${where}:`));
+    for (const s of summary) out.push(`  ${String(s.step.number).padStart(2)}  ${s.step.title.padEnd(32)} ${String(s.passed).padStart(3)} passed  ${s.failed === 0 ? green('done') : red(`${s.failed} to fix`)}`);
+  }
+  const failed = summary.reduce((sum, s) => sum + failedIn(s), 0);
+  if (failed === 0 && dir !== undefined && summary.length === 1) {
+    const { step } = summary[0]!;
+    out.push('', green(`Step ${step.number}${part ? `, part "${part}",` : ''} is done.`));
+    const rest = part ? step.parts?.filter((p) => p.id !== part).map((p) => p.id) : undefined;
+    if (rest?.length) out.push(`Next: npm run check -- ${step.number} --dir ${rel(dir)} --part ${rest[0]}`);
+    else {
+      out.push(dim(`Compare with the reference: npm run diff -- ${step.number} --dir ${rel(dir)}`));
+      for (const next of nextOf(step)) out.push(`Next: npm run exercise ${next.number}   (${next.title})`);
+    }
+  } else if (summary.length === 1) {
+    out.push('', failed === 0 ? green('All checks pass.') : `${failed} test${failed === 1 ? '' : 's'} to fix.`);
+  }
+  return { text: `${out.join('\n')}\n`, ok: failed === 0 };
+}
+
+// npm run check runs the tests in its own process, with tools/check-reporter.mjs
+// as node:test's reporter (one process start less than a child of its own: the
+// learner waits for this on every save). Run any other way, or with --watch,
+// it starts itself that way.
+const REPORTER = fileURLToPath(new URL('./check-reporter.mjs', import.meta.url));
+const inProcess = () => process.execArgv.some((arg) => arg.includes('check-reporter'));
+
+function runChecks(chosen: Step[], options: CheckOptions): void {
+  // Both before the test files load: test/helpers/step.ts reads STEP_DIRS as it loads.
+  process.env.STEP_DIRS = JSON.stringify(options.dir === undefined ? {} : { '*': options.dir });
+  process.env.CHECK_OPTIONS = JSON.stringify(options);
+  describe(ALL_FILES, { concurrency: true }, async () => {
+    for (const step of chosen) await import(pathToFileURL(testFile(step)).href);
+  });
+}
+
+/** Run the check in a process of its own, as npm run check does; resolves with its exit status. */
+function checkInChild(args: string[]): Promise<number> {
+  const child = spawn(process.execPath, ['--import', 'tsx', `--test-reporter=${pathToFileURL(REPORTER).href}`, '--test-reporter-destination=stdout', fileURLToPath(import.meta.url), ...args], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, NODE_TEST_CONTEXT: undefined },
+  });
+  return new Promise((resolve) => child.on('close', (code) => resolve(code ?? 1)));
+}
+
 if (isMain(import.meta.url)) {
   const usage = `
 Usage: npm run check [n]                     the reference step n (every step without n)
@@ -140,42 +213,15 @@ Options:
   }
   if (values.watch && values.dir === undefined) fail('--watch checks your own folder: npm run check -- <n> --dir workspace --watch');
   const dir = values.dir === undefined ? undefined : path.resolve(values.dir);
-  const where = dir === undefined ? 'the reference steps' : `${rel(dir) || '.'}/`;
-  const coach = dir !== undefined && !values.all;
+  const options: CheckOptions = { steps: chosen.map((s) => s.number), dir, part: values.part, coach: dir !== undefined && !values.all, quiet: Boolean(values.quiet) };
+  // The arguments for a run of its own: as given, less --watch, and the folder made absolute.
+  const args = [...chosen.map((s) => String(s.number)), ...(dir ? ['--dir', dir] : []), ...(values.part ? ['--part', values.part] : []), ...(values.all ? ['--all'] : []), ...(values.quiet ? ['--quiet'] : [])];
 
-  const once = async (): Promise<boolean> => {
-    const summary = await checkpoints(chosen, dir === undefined ? {} : { '*': dir });
-    for (const result of summary) {
-      if (values.quiet || (chosen.length > 1 && result.failed === 0)) continue;
-      console.log(`\n${stepReport(result, { coach, part: values.part, where }).join('\n')}`);
-    }
-    const failedIn = (s: (typeof summary)[number]) => (s.error !== undefined ? 1 : s.results.filter((r) => !r.ok && inPart(s.step, values.part, r)).length);
-    if (chosen.length > 1) {
-      console.log(bold(`\nCheckpoints on ${where}:`));
-      for (const s of summary) {
-        console.log(`  ${String(s.step.number).padStart(2)}  ${s.step.title.padEnd(32)} ${String(s.passed).padStart(3)} passed  ${s.failed === 0 ? green('done') : red(`${s.failed} to fix`)}`);
-      }
-    }
-    const failed = summary.reduce((sum, s) => sum + failedIn(s), 0);
-    if (failed === 0 && dir !== undefined && chosen.length === 1) {
-      const step = chosen[0]!;
-      console.log(green(`\nStep ${step.number}${values.part ? `, part "${values.part}",` : ''} is done.`));
-      const rest = values.part ? step.parts?.filter((p) => p.id !== values.part).map((p) => p.id) : undefined;
-      if (rest?.length) console.log(`Next: npm run check -- ${step.number} --dir ${rel(dir)} --part ${rest[0]}`);
-      else {
-        console.log(dim(`Compare with the reference: npm run diff -- ${step.number} --dir ${rel(dir)}`));
-        for (const next of nextOf(step)) console.log(`Next: npm run exercise ${next.number}   (${next.title})`);
-      }
-    } else if (chosen.length === 1) {
-      console.log(failed === 0 ? green('\nAll checks pass.') : `\n${failed} test${failed === 1 ? '' : 's'} to fix.`);
-    }
-    return failed === 0;
-  };
-
-  const ok = await once();
-  if (!values.watch) process.exitCode = ok ? 0 : 1;
+  if (!values.watch && inProcess()) runChecks(chosen, options);
+  else if (!values.watch) process.exitCode = await checkInChild(args);
   else {
-    console.log(dim(`\nWatching ${where} : save a file to check again, Ctrl-C to stop.`));
+    await checkInChild(args);
+    console.log(dim(`\nWatching ${rel(dir!) || '.'}/ : save a file to check again, Ctrl-C to stop.`));
     let timer: NodeJS.Timeout | undefined;
     let running = false;
     watch(dir!, { recursive: true }, (_event, file) => {
@@ -185,7 +231,7 @@ Options:
         if (running) return;
         running = true;
         console.log(dim(`\n--- ${new Date().toLocaleTimeString()}: ${file ?? 'a file'} changed ---`));
-        await once();
+        await checkInChild(args);
         running = false;
       }, 200);
     });

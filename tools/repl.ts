@@ -3,10 +3,11 @@ import repl from 'node:repl';
 import jwt from 'jsonwebtoken';
 
 console.log(`jwt is jsonwebtoken. The talk's demo, in TypeScript's words:
+  jwt.sign({ jwt: 'JSON Web Token' }, 'secret')
   token = jwt.sign({ ts: 'TypeScript' }, 'secret')
-  jwt.decode(token, { complete: true })
-  jwt.verify(token, 'secret')
-  jwt.verify(token, 'wrong secret')
+  jwt.verify(token, 'secret')             checks the signature, then decodes
+  jwt.verify(token, 'wrong secret')       throws: invalid signature
+  jwt.decode(token, { complete: true })   decodes only: it checks nothing (PyJWT's decode did check)
 .exit (or Ctrl-D) leaves.`);
 const session = repl.start({ prompt: 'jwt> ' });
 session.context.jwt = jwt;

@@ -92,12 +92,12 @@ function describe(error) {
   return { message: detail && !/\bgot\b/.test(first) ? `${first} (${detail})` : first, detail };
 }
 
-export default async function* jsonLines(source) {
+/** One result per finished test, from node:test's event stream. */
+export async function* results(source) {
   const open = [];
   // Tests cancelled because their suite's before() hook failed: they are
   // reported with the hook's message, which says what is really wrong.
   let cancelled = [];
-  const line = (result) => `${JSON.stringify(result)}\n`;
   for await (const event of source) {
     if (event.type === 'test:start') open[event.data.nesting] = event.data.name;
     if (event.type !== 'test:pass' && event.type !== 'test:fail') continue;
@@ -108,7 +108,7 @@ export default async function* jsonLines(source) {
         // the suite whose hook failed, which says what is wrong.
         if (data.details.error?.failureType === 'cancelledByParent') continue;
         const why = describe(data.details.error);
-        for (const result of cancelled) yield line({ ...result, ...why });
+        for (const result of cancelled) yield { ...result, ...why };
         cancelled = [];
       }
       continue;
@@ -121,7 +121,11 @@ export default async function* jsonLines(source) {
     };
     if (!result.ok) Object.assign(result, describe(data.details?.error));
     if (data.details?.error?.failureType === 'cancelledByParent') cancelled.push(result);
-    else yield line(result);
+    else yield result;
   }
-  for (const result of cancelled) yield line(result);
+  yield* cancelled;
+}
+
+export default async function* jsonLines(source) {
+  for await (const result of results(source)) yield `${JSON.stringify(result)}\n`;
 }

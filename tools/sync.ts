@@ -52,11 +52,11 @@ function wholeFile(source: string): string {
 const FENCE = /^(```+)(\w+) ([\w./-]+\.(?:ts|mjs|js|html|css|json))(?:#([\w-]+))?[ \t]*\n[\s\S]*?^\1[ \t]*$/gm;
 
 export function stepsTable(): string {
-  const rows = steps.map(
-    (s) =>
-      `| ${s.number} | [${s.title}](steps/${s.slug}/) | ${s.adds} | \`npm run step ${s.number}\` | \`npm run check ${s.number}\` | [${s.slug}.md](slides/${s.slug}.md) |`,
-  );
-  return ['| # | Step | What it adds | Run it | Check it | Slides |', '|---|---|---|---|---|---|', ...rows].join('\n');
+  const rows = steps.map((s) => {
+    const build = loadExercise(s) ? `\`npm run exercise ${s.number}\`` : '';
+    return `| ${s.number} | [${s.title}](steps/${s.slug}/) | ${s.adds} | \`npm run step ${s.number}\` | ${build} | [${s.slug}.md](slides/${s.slug}.md) |`;
+  });
+  return ['| # | Step | What it adds | Run it | Build it yourself | Slides |', '|---|---|---|---|---|---|', ...rows].join('\n');
 }
 
 /** The body of a step's "Your turn" slide, from its exercise. */

@@ -101,9 +101,13 @@ export async function hashPassword(password: string, salt = randomBytes(16)): Pr
   return `scrypt$16384$8$1$${salt.toString('base64url')}$${hash.toString('base64url')}`;
 }
 
-// An unknown user is checked against this hash, so that a wrong user name
-// costs as much time as a wrong password and timing tells nothing.
-const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+// An unknown user is checked against a made-up hash that costs what a real
+// one does (the same N, r and p), so that a wrong user name takes as long as
+// a wrong password and timing tells nothing.
+function dummyHash(users: Record<string, string>): string {
+  const [, N = '16384', r = '8', p = '1'] = (Object.values(users)[0] ?? '').split('$');
+  return `scrypt$${N}$${r}$${p}$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`;
+}
 
 async function passwordMatches(password: string, stored: string): Promise<boolean> {
   const [, N, r, p, salt, hash] = stored.split('$');
@@ -120,7 +124,7 @@ export async function checkUser(
   compare: (password: string, stored: string) => Promise<boolean> = passwordMatches,
 ): Promise<boolean> {
   const stored = Object.hasOwn(users, name) ? users[name]! : undefined;
-  const matches = await compare(password, stored ?? DUMMY_HASH);
+  const matches = await compare(password, stored ?? dummyHash(users));
   return matches && stored !== undefined;
 }
 // #endregion

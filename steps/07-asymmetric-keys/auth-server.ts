@@ -55,12 +55,16 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig
 const DEMO_USERS: Record<string, string> = {
   alice: 'scrypt$16384$8$1$fLyh3zoFhgIvNe6yHtk1Lg$r-lvpKYe5l8dZ9ozrh74CwW-ms8aE8P2Zv054KyHm6o',
 };
-const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+// An unknown user costs a hash with the same N, r and p as a real one.
+const dummyHash = (users: Record<string, string>) => {
+  const [, N = '16384', r = '8', p = '1'] = (Object.values(users)[0] ?? '').split('$');
+  return `scrypt$${N}$${r}$${p}$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`;
+};
 const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen: number, options: object) => Promise<Buffer>;
 
 async function checkUser(users: Record<string, string>, name: string, password: string): Promise<boolean> {
   const stored = Object.hasOwn(users, name) ? users[name]! : undefined;
-  const [, N, r, p, salt, hash] = (stored ?? DUMMY_HASH).split('$');
+  const [, N, r, p, salt, hash] = (stored ?? dummyHash(users)).split('$');
   const expected = Buffer.from(hash!, 'base64url');
   const actual = await scryptAsync(password, Buffer.from(salt!, 'base64url'), expected.length, { N: Number(N), r: Number(r), p: Number(p) });
   return timingSafeEqual(actual, expected) && stored !== undefined;

@@ -80,8 +80,29 @@ export function browserSkip(chromium: string | undefined): false | string {
   return noBrowser();
 }
 
+// One Chromium for every test file of a run (they run in one process, side by
+// side): starting a browser costs a second of CPU. Each caller gets a handle
+// whose close() lets go of it; the last one closes the browser.
+let shared: { browser: Promise<Browser>; users: number } | undefined;
+
 export async function launchChromium(executablePath: string): Promise<Browser> {
-  const name = 'playwright-core'; // a variable: TypeScript then leaves its types unread
-  const { chromium } = (await import(name)) as { chromium: { launch(options: object): Promise<Browser> } };
-  return chromium.launch({ executablePath, args: chromiumArgs });
+  if (!shared) {
+    const name = 'playwright-core'; // a variable: TypeScript then leaves its types unread
+    const launch = import(name).then(({ chromium }: { chromium: { launch(options: object): Promise<Browser> } }) => chromium.launch({ executablePath, args: chromiumArgs }));
+    shared = { browser: launch, users: 0 };
+  }
+  const mine = shared;
+  mine.users++;
+  const browser = await mine.browser;
+  let closed = false;
+  return {
+    newPage: (options) => browser.newPage(options),
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (--mine.users > 0) return;
+      if (shared === mine) shared = undefined;
+      await browser.close();
+    },
+  };
 }

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { createServer as netServer } from 'node:net';
+import { scryptSync } from 'node:crypto';
 import { test } from 'node:test';
 import { basic, get, show, type Answer } from './http.ts';
 import { inProof } from './step.ts';
@@ -29,6 +30,17 @@ export interface Hardened {
 }
 
 export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+/**
+ * alice / pyconid hashed with scrypt at N=1024 instead of the steps' 16384:
+ * the login rules need a hundred hashes, and at the real cost they would take
+ * seconds of CPU. The steps' own stored hash is tested where it is defined.
+ */
+export const FAST_USERS: Record<string, string> = (() => {
+  const salt = Buffer.from('workshop-tests!!');
+  const hash = scryptSync('pyconid', salt, 32, { N: 1024, r: 8, p: 1 });
+  return { alice: `scrypt$1024$8$1$${salt.toString('base64url')}$${hash.toString('base64url')}` };
+})();
 
 /** The clock every hardened checkpoint starts at: a fixed second, so tokens are the same each run. */
 export const START = 1_800_000_000;
