@@ -29,6 +29,8 @@ export interface FloodOptions {
   pin?: boolean;
   /** Run a step's files from another folder (an older copy, to compare), by step number. */
   dirs?: Record<number, string>;
+  /** Cap the flood and the probe at this many requests a second each (a small test run); no cap by default. */
+  rate?: number;
 }
 
 export type Flooded = '/unprotected' | '/login';
@@ -127,6 +129,7 @@ export async function floodBenchmark(options: FloodOptions, progress: (line: str
         loginUrl: `${loginUrl}/login`,
         pageUrls: existsSync(path.join(dir, 'public', 'index.html')) ? ['/', '/app.js', '/style.css'].map((p) => `${loginUrl}${p}`) : [],
         seconds: Math.max(1, options.seconds - 2),
+        rate: options.rate,
       };
       // The plain flood: /unprotected, or for a login service of its own (step
       // 07), its other cheap answer, the JWKS.
@@ -143,7 +146,7 @@ export async function floodBenchmark(options: FloodOptions, progress: (line: str
           // so that a failing flood stops the run rather than going unnoticed.
           const underWay = new Promise((resolve) => setTimeout(resolve, Math.min(1000, options.seconds * 250)));
           const [flooding, seen] = (await Promise.all([
-            node('./flood.mjs', { ...floods[flooded], connections: options.connections, seconds: options.seconds, from: FLOOD_FROM }, pinned),
+            node('./flood.mjs', { ...floods[flooded], connections: options.connections, seconds: options.seconds, rate: options.rate, from: FLOOD_FROM }, pinned),
             underWay.then(() => node('./probe.mjs', probe, pinned)),
           ])) as [{ rps: number; statuses: Record<string, number> }, { protectedRps: number; loginMs: number[]; loginStatuses: number[]; pageMs: number[] }];
           rounds[flooded].push({

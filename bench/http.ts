@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { run } from '../tools/child.ts';
-import { freePort, launchStep } from '../tools/launch.ts';
+import { findRedisServer, freePort, launchStep, noRedis, startRedis, type RunningRedis } from '../tools/launch.ts';
 import { findStep } from '../tools/steps.ts';
 import { loginToken, tokenTransport } from '../tools/token.ts';
 
@@ -17,6 +17,8 @@ export type Endpoint = (typeof ENDPOINTS)[number];
 
 export interface Options {
   steps: number[];
+  /** Steps to run once more with Redis as their store (REDIS_URL), when redis-server is installed. */
+  redis?: number[];
   rounds: number;
   /** Seconds per endpoint per round; or `amount` requests instead. */
   seconds: number;
@@ -47,7 +49,9 @@ export interface BenchReport {
   cores: number;
   pinned: boolean;
   options: Options;
-  steps: { step: number; title: string; endpoints: EndpointResult[] }[];
+  steps: { step: number; title: string; store?: 'redis'; endpoints: EndpointResult[] }[];
+  /** Why the Redis runs were left out, when they were. */
+  noRedis?: string;
 }
 
 /** taskset exists and there are two cores to give: pin the server to one, the load to the other. */
@@ -81,11 +85,28 @@ const median = (xs: number[]) => {
 export async function httpBenchmark(options: Options, progress: (line: string) => void = () => {}): Promise<BenchReport> {
   const pinned = options.pin !== false && canPin();
   const report: BenchReport = { node: process.version, cores: availableParallelism(), pinned, options, steps: [] };
-  for (const number of options.steps) {
+  // Each step with its own store, then the ones asked for again with Redis.
+  const runs: { number: number; redis?: boolean }[] = options.steps.map((number) => ({ number }));
+  let redis: RunningRedis | undefined;
+  if (options.redis?.length) {
+    if (findRedisServer()) {
+      redis = await startRedis();
+      runs.push(...options.redis.map((number) => ({ number, redis: true })));
+    } else report.noRedis = noRedis;
+  }
+  try {
+    for (const run of runs) await benchStep(run.number, run.redis ? redis : undefined);
+  } finally {
+    redis?.stop();
+  }
+  return report;
+
+  async function benchStep(number: number, redis: RunningRedis | undefined): Promise<void> {
     const step = findStep(number);
     const port = await freePort();
     // A key for steps that read one, and tokens that outlive the benchmark.
-    const env = { JWT_SECRET: randomBytes(32).toString('base64url'), TOKEN_TTL_SECONDS: '3600' };
+    const env: Record<string, string> = { JWT_SECRET: randomBytes(32).toString('base64url'), TOKEN_TTL_SECONDS: '3600' };
+    if (redis) env.REDIS_URL = redis.url;
     const nodeArgs = options.profileDir
       ? ['--require', fileURLToPath(new URL('./exit-on-signal.cjs', import.meta.url)), '--cpu-prof', '--cpu-prof-dir', options.profileDir]
       : [];
@@ -119,11 +140,12 @@ export async function httpBenchmark(options: Options, progress: (line: string) =
           s.p99.push(got.get(endpoint)!.p99);
           s.ratio.push(got.get(endpoint)!.rps / got.get('/unprotected')!.rps);
         }
-        progress(`step ${number}, round ${round} of ${options.rounds} done`);
+        progress(`step ${number}${redis ? ' with Redis' : ''}, round ${round} of ${options.rounds} done`);
       }
       report.steps.push({
         step: number,
         title: step.title,
+        ...(redis ? { store: 'redis' as const } : {}),
         endpoints: ENDPOINTS.map((endpoint) => {
           const s = samples.get(endpoint)!;
           return { endpoint, rps: median(s.rps), p99: median(s.p99), ratio: median(s.ratio) };
@@ -135,7 +157,6 @@ export async function httpBenchmark(options: Options, progress: (line: string) =
       if (options.profileDir) await Promise.all(server.children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
     }
   }
-  return report;
 }
 
 export function formatReport(report: BenchReport): string {
@@ -146,8 +167,10 @@ export function formatReport(report: BenchReport): string {
     '| step | endpoint | req/s | p99 ms | ratio to /unprotected |',
     '|---|---|---:|---:|---:|',
   ];
-  for (const { step, title, endpoints } of report.steps) {
-    for (const e of endpoints) lines.push(`| ${String(step).padStart(2, '0')} ${title} | ${e.endpoint} | ${Math.round(e.rps)} | ${e.p99.toFixed(1)} | ${e.ratio.toFixed(2)} |`);
+  for (const { step, title, store, endpoints } of report.steps) {
+    const name = `${String(step).padStart(2, '0')} ${title}${store === 'redis' ? ', Redis' : ''}`;
+    for (const e of endpoints) lines.push(`| ${name} | ${e.endpoint} | ${Math.round(e.rps)} | ${e.p99.toFixed(1)} | ${e.ratio.toFixed(2)} |`);
   }
+  if (report.noRedis) lines.push('', `Without Redis: ${report.noRedis}`);
   return lines.join('\n');
 }

@@ -1,11 +1,11 @@
 // What a real user sees during the flood of npm run bench, from 127.0.0.1:
 // /protected under load (autocannon, 10 connections), and, one after the
 // other, alice logging in and the page loading (step 08), each timed.
-// Input (argv[2], JSON): { protectedUrl, protectedHeaders, loginUrl, pageUrls, seconds }
+// Input (argv[2], JSON): { protectedUrl, protectedHeaders, loginUrl, pageUrls, seconds, rate? }
 // Output: one JSON object, { protectedRps, protectedNon2xx, loginMs: [...], loginStatuses: [...], pageMs: [...] }.
 import autocannon from 'autocannon';
 
-const { protectedUrl, protectedHeaders, loginUrl, pageUrls, seconds } = JSON.parse(process.argv[2]);
+const { protectedUrl, protectedHeaders, loginUrl, pageUrls, seconds, rate } = JSON.parse(process.argv[2]);
 const deadline = Date.now() + seconds * 1000;
 const pause = () => new Promise((resolve) => setTimeout(resolve, 250));
 
@@ -40,7 +40,7 @@ const loginMs = [];
 const loginStatuses = [];
 const pageMs = [];
 const [load] = await Promise.all([
-  autocannon({ url: protectedUrl, headers: protectedHeaders, connections: 10, duration: seconds }),
+  autocannon({ url: protectedUrl, headers: protectedHeaders, connections: 10, duration: seconds, ...(rate ? { overallRate: rate } : {}) }),
   timeEach(login, loginMs, loginStatuses),
   pageUrls.length ? timeEach(page, pageMs) : undefined,
 ]);

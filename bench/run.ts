@@ -1,16 +1,19 @@
-// npm run bench [-- --json] [-- --steps 5,6 --rounds 3 --seconds 3] [-- --flood 6,7,8] [-- --profile bench/results]
+// npm run bench [-- --json] [-- --steps 5,6,9 --redis 9 --rounds 3 --seconds 3] [-- --flood 6,7,8] [-- --profile bench/results]
 import path from 'node:path';
 import { cli, fail } from '../tools/cli.ts';
 import { floodBenchmark, formatFlood } from './flood.ts';
 import { formatReport, httpBenchmark } from './http.ts';
 
 const usage = `
-Usage: npm run bench                     steps 05 and 06: req/s, p99 and ratios to /unprotected;
+Usage: npm run bench                     steps 05, 06 and 09 (and 09 again with Redis): req/s, p99
+                                         and ratios to /unprotected;
                                          then a wrong-password flood at steps 06, 07 and 08
        npm run bench -- --json           the same as one JSON object
        npm run bench -- --steps 6 --rounds 5 --seconds 3 --flood none
 Options:
-  --steps <list>       step numbers, comma-separated, or none (default 5,6)
+  --steps <list>       step numbers, comma-separated, or none (default 5,6,9)
+  --redis <list>       steps to run again with Redis as their store, or none (default 9;
+                       left out, with a note, when redis-server is not installed)
   --rounds <n>         rounds; each runs every endpoint once (default 3)
   --seconds <s>        seconds per endpoint per round (default 3)
   --connections <n>    concurrent connections (default 10)
@@ -20,6 +23,7 @@ Options:
   --profile <folder>   write a CPU profile of each server there (open it in Chrome DevTools)`;
 const { values } = cli(usage, {
   steps: { type: 'string' },
+  redis: { type: 'string' },
   rounds: { type: 'string' },
   seconds: { type: 'string' },
   connections: { type: 'string' },
@@ -35,7 +39,8 @@ const whole = (value: string | undefined, fallback: number, name: string) => {
 };
 const list = (value: string, name: string) => (value === 'none' ? [] : value.split(',').map((s) => whole(s, 0, name)));
 const options = {
-  steps: list(values.steps ?? '5,6', 'steps'),
+  steps: list(values.steps ?? '5,6,9', 'steps'),
+  redis: list(values.redis ?? '9', 'redis'),
   rounds: whole(values.rounds, 3, 'rounds'),
   seconds: whole(values.seconds, 3, 'seconds'),
   connections: whole(values.connections, 10, 'connections'),

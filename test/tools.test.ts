@@ -138,7 +138,7 @@ describe('learner tooling', { concurrency: true }, () => {
   test('sync names every region a slide shows, and only those', () => {
     assert.deepEqual(unusedRegions(namedRegions(markdownFiles().map((f) => readFileSync(f, 'utf8')))), [], 'No region marker without a slide');
     const all = unusedRegions(new Set());
-    assert.ok(all.some((line) => /steps\/04-token-required\/token-required\.ts has a region "token-required" that no slide, README or exercise names/.test(line)), 'A region nothing names is reported, with its file');
+    assert.ok(all.some((line) => /steps\/04-token-required\/token-required\.ts has a region "token-check" that no slide, README or exercise names/.test(line)), 'A region nothing names is reported, with its file');
   });
 
   test('decode explains claims against a given clock, and warns', () => {

@@ -6,11 +6,12 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { attack, attackCount, type Outcome, type Report, type Target } from './attack/lab.ts';
+import { pathToFileURL } from 'node:url';
+import { attack, attackCount, findProtectedPath, type Outcome, type Report, type Target } from './attack/lab.ts';
 import { run } from './child.ts';
 import { bold, cli, dim, fail, green, red, stepArgument, yellow } from './cli.ts';
 import { freePort, launchStep } from './launch.ts';
-import { fillUrls, servers, stepDir } from './steps.ts';
+import { fillUrls, servers, stepDir, type Step } from './steps.ts';
 
 const usage = `
 Usage: npm run attack <n>                               start step n and attack it
@@ -18,13 +19,16 @@ Usage: npm run attack <n>                               start step n and attack 
        npm run attack -- --url http://localhost:3000    attack a running app (logs in as alice:pyconid)
        npm run attack -- --url <url> --user bob --password secret
        npm run attack -- --url <url> --token <jwt>
+       npm run attack -- --url <url> --path /messages --token <jwt>
 Options:
   --url <url>         the app's base URL (with /protected)
+  --path <path>       the path that needs a token, when not /protected
   --login-url <url>   where /login is, when it is another service than --url
   --user <name>       user name for /login (default alice)
   --password <pw>     password for /login (default pyconid)
   --token <jwt>       start from this valid token instead of logging in
   --secret <secret>   the app's signing secret, if you know it: adds the claim checks
+  --grace <seconds>   the app's refresh grace window: a replay goes after it (default 10)
   --json              print the report as JSON
   --dir <folder>      run step n's files from this folder (your workspace) instead
 Exits 1 when any attack got through, so it can gate CI.`;
@@ -36,6 +40,8 @@ const { values, positionals } = cli(usage, {
   password: { type: 'string' },
   token: { type: 'string' },
   secret: { type: 'string' },
+  path: { type: 'string' },
+  grace: { type: 'string' },
   json: { type: 'boolean' },
   dir: { type: 'string' },
 }, { max: 1, looksLike: (p) => /^\d+$/.test(p) });
@@ -85,13 +91,39 @@ async function countingProxy(upstream: string): Promise<{ url: string; fetches()
 // notices a withdrawn key after 3 s, rather than after the minute it
 // would take with the default.
 const LAB_JWKS_MAX_AGE = 2;
+// And a refresh grace window of 1 s, so that a replay comes 2 s after the
+// use, rather than the 11 s the default would take.
+const LAB_REFRESH_GRACE = 1;
+
+/** What a step's keys.ts offers the lab when the step mints its own tokens (an OpenID Provider). */
+interface InsiderKeys {
+  insiderAccessToken?: (options: { keysFile?: string; env?: NodeJS.ProcessEnv }) => string;
+  signingKey?: (file: string) => Target['signer'];
+}
+
+/** The paths a step's Try lines show on its API (the last server): where a token may be needed. */
+function triedPaths(step: Step): string[] {
+  const api = servers(step).length - 1;
+  return (step.try ?? []).flatMap((line) => [...line.matchAll(/\{(\d+)\}(\/[\w./-]*)/g)].filter((m) => Number(m[1]) === api).map((m) => m[2]!));
+}
 
 async function main(): Promise<void> {
   let target: Target;
   let stop = () => {};
   let name: string;
   if (values.url) {
-    target = { apiUrl: values.url.replace(/\/$/, ''), loginUrl: values['login-url']?.replace(/\/$/, ''), user: values.user, password: values.password, token: values.token, secret: values.secret };
+    const grace = values.grace === undefined ? undefined : Number(values.grace);
+    if (grace !== undefined && !(Number.isInteger(grace) && grace >= 0)) fail('--grace takes a whole number of seconds.');
+    target = {
+      apiUrl: values.url.replace(/\/$/, ''),
+      protectedPath: values.path,
+      loginUrl: values['login-url']?.replace(/\/$/, ''),
+      user: values.user,
+      password: values.password,
+      token: values.token,
+      secret: values.secret,
+      refreshGraceSeconds: grace,
+    };
     name = values.url;
   } else {
     const step = stepArgument(positionals, usage);
@@ -103,7 +135,7 @@ async function main(): Promise<void> {
     const scratch = mkdtempSync(path.join(tmpdir(), 'jwt-attack-'));
     const keysFile = path.join(scratch, 'keys.json');
     const ports = await Promise.all(servers(step).map(() => freePort()));
-    const env: Record<string, string> = { JWT_SECRET: secret, KEYS_FILE: keysFile };
+    const env: Record<string, string> = { JWT_SECRET: secret, KEYS_FILE: keysFile, REFRESH_GRACE_SECONDS: String(LAB_REFRESH_GRACE) };
     // A step whose API fetches a JWKS fetches it through the lab, which counts.
     const jwks = step.env?.JWKS_URL ? await countingProxy(fillUrls(step.env.JWKS_URL, ports.map((port) => `http://127.0.0.1:${port}`))) : undefined;
     if (jwks) Object.assign(env, { JWKS_URL: jwks.url, JWKS_MAX_AGE_SECONDS: String(LAB_JWKS_MAX_AGE) });
@@ -129,17 +161,28 @@ async function main(): Promise<void> {
       stop();
       fail(`${(err as Error).message}\n${errors}`);
     }
-    const signer = readSigner(keysFile);
+    // A step whose keys.ts mints tokens (step 10's provider signs for its
+    // API; nobody logs in there with a password) gives the lab its token
+    // and key, with the settings the step runs with.
+    const keys = existsSync(path.join(dir, 'keys.ts')) ? ((await import(pathToFileURL(path.join(dir, 'keys.ts')).href)) as InsiderKeys) : {};
+    const stepEnv = Object.fromEntries(Object.entries(step.env ?? {}).map(([name, value]) => [name, fillUrls(value, ports.map((port) => `http://localhost:${port}`))]));
+    const token = values.token ?? keys.insiderAccessToken?.({ keysFile, env: { ...process.env, ...stepEnv, KEYS_FILE: keysFile } });
+    const signer = keys.signingKey?.(keysFile) ?? readSigner(keysFile);
+    const apiUrl = launched.urls.at(-1)!;
+    // The protected path: /protected, or one the step's Try lines show on its API.
+    const protectedPath = token ? await findProtectedPath(apiUrl, token, ['/protected', ...triedPaths(step)]) : undefined;
     target = {
-      apiUrl: launched.urls.at(-1)!,
+      apiUrl,
+      protectedPath,
       loginUrl: launched.urls[0],
       user: values.user,
       password: values.password,
-      token: values.token,
+      token,
       secret: values.secret ?? secret,
       signer,
       jwksFetches: jwks?.fetches,
       withdraw: signer && existsSync(rotateKey) ? withdraw : undefined,
+      refreshGraceSeconds: LAB_REFRESH_GRACE,
     };
     name = `step ${step.number} (${step.title})`;
   }

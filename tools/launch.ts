@@ -1,13 +1,17 @@
 // Start a step's servers, each in its own process. npm run step, npm start,
 // npm run dev, the attack lab and the benchmark all launch steps through
 // here, so the steps themselves only listen: the launcher checks the ports
-// first, passes each server its PORT, and prints what to try.
+// first, passes each server its PORT, and prints what to try. With --redis,
+// a step whose manifest says so runs as several instances sharing one Redis.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { connect } from 'node:net';
 import path from 'node:path';
 import { bold, dim, fail } from './cli.ts';
-import { portProblem } from './ports.ts';
-import { fillUrls, servers, stepDir, type Step } from './steps.ts';
+import { freePort, portProblem } from './ports.ts';
+import { fillUrls, servers, stepDir, type Server, type Step } from './steps.ts';
 
 export { freePort } from './ports.ts';
 
@@ -32,11 +36,34 @@ export interface LaunchOptions {
   nodeArgs?: string[];
   /** Wrap the command, e.g. ['taskset', '-c', '0'] to pin it to a core. */
   prefix?: string[];
+  /** Run the entry this many times instead of the step's servers (a step's --redis mode). */
+  instances?: number;
+}
+
+/**
+ * A step's `redis` in steps/steps.json: what `npm run step -- <n> --redis`
+ * runs. Read here, since only the launcher needs it.
+ */
+export interface RedisMode {
+  /** How many instances of the entry to start, each on the next port. */
+  instances: number;
+  /** Settings every instance must share (the signing key): one random value when unset. */
+  shared?: string[];
+  /** The Try lines of this mode; {0}, {1}... are the instances. */
+  try?: string[];
+}
+
+export const redisMode = (step: Step): RedisMode | undefined => (step as Step & { redis?: RedisMode }).redis;
+
+/** The servers to start: the step's own, or `instances` copies of its entry. */
+export function serversOf(step: Step, instances?: number): Server[] {
+  if (!instances) return servers(step);
+  return Array.from({ length: instances }, (_, i) => ({ entry: step.entry, port: 3000 + i, name: `instance ${String.fromCharCode(65 + i)}` }));
 }
 
 export function launchStep(step: Step, options: LaunchOptions = {}): Launched {
   const tsx = createRequire(import.meta.url).resolve('tsx/cli');
-  const list = servers(step);
+  const list = serversOf(step, options.instances);
   const ports = list.map((server, i) => options.ports?.[i] ?? server.port);
   const urls = ports.map((port) => `http://127.0.0.1:${port}`);
   // What the step's manifest entry asks for (step 07's API finds the login
@@ -79,13 +106,13 @@ export function launchStep(step: Step, options: LaunchOptions = {}): Launched {
 }
 
 /** Ports for a step's servers from one given port: the first there, the others after it. */
-export function portsFrom(step: Step, base: number | undefined): number[] {
-  return servers(step).map((server, i) => (base === undefined ? server.port : base + i));
+export function portsFrom(step: Step, base: number | undefined, instances?: number): number[] {
+  return serversOf(step, instances).map((server, i) => (base === undefined ? server.port : base + i));
 }
 
 /** What the launcher prints once a step listens: where, and what to try. */
-export function banner(step: Step, urls: string[], label = `Step ${String(step.number).padStart(2, '0')} (${step.title})`): string {
-  const list = servers(step);
+export function banner(step: Step, urls: string[], label = `Step ${String(step.number).padStart(2, '0')} (${step.title})`, instances?: number): string {
+  const list = serversOf(step, instances);
   // localhost for people: it is what they type, and what the docs show.
   const shown = urls.map((url) => url.replace('127.0.0.1', 'localhost'));
   const where = list.map((server, i) => `${list.length > 1 ? `${server.name ?? server.entry} on ` : ''}${shown[i]}`).join(', ');
@@ -103,6 +130,61 @@ export interface ForegroundOptions {
   tryStep?: Step;
   /** The command to suggest with another port, given that port. */
   retry?: (port: number) => string;
+  /** The step's --redis mode: a redis-server of its own, and the instances its manifest asks for. */
+  redis?: boolean;
+}
+
+/** redis-server on the PATH, or undefined. */
+export function findRedisServer(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const name = process.platform === 'win32' ? 'redis-server.exe' : 'redis-server';
+  return (env.PATH ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, name)).find((file) => existsSync(file));
+}
+
+export const noRedis = 'redis-server is not installed: apt-get install redis-server (Debian, Ubuntu), brew install redis (macOS), or on Windows run it in WSL.';
+
+export interface RunningRedis {
+  url: string;
+  stop(): void;
+}
+
+/** Whether a Redis answers PING at this port. */
+function pong(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    const done = (answer: boolean) => {
+      socket.destroy();
+      resolve(answer);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (chunk: Buffer) => done(chunk.toString().startsWith('+PONG')));
+  });
+}
+
+/**
+ * A throwaway redis-server on a free port of 127.0.0.1, which saves nothing
+ * to disk; resolves once it answers PING. Tests, the benchmark and --redis
+ * start theirs here.
+ */
+export async function startRedis(executable = findRedisServer(), timeoutMs = 10_000): Promise<RunningRedis> {
+  if (!executable) throw new Error(noRedis);
+  const port = await freePort();
+  const child = spawn(executable, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const stop = () => {
+    if (child.exitCode === null) child.kill();
+  };
+  const deadline = Date.now() + timeoutMs;
+  let failed: Error | undefined;
+  child.once('error', (err) => (failed = err));
+  while (!(await pong(port))) {
+    if (failed || child.exitCode !== null || Date.now() > deadline) {
+      stop();
+      throw new Error(`redis-server did not start on port ${port}${failed ? `: ${failed.message}` : child.exitCode !== null ? ` (exit status ${child.exitCode})` : ` within ${timeoutMs / 1000} s`}.`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return { url: `redis://127.0.0.1:${port}`, stop };
 }
 
 /**
@@ -111,20 +193,36 @@ export interface ForegroundOptions {
  * Ctrl-C or until a server exits (its exit status becomes ours).
  */
 export async function runInForeground(step: Step, options: ForegroundOptions = {}): Promise<void> {
-  const ports = portsFrom(step, options.port);
+  const mode = options.redis ? redisMode(step) : undefined;
+  if (options.redis && !mode) fail(`Step ${step.number} has no --redis mode: it keeps everything in one process. Step 9 has one: npm run step -- 9 --redis`);
+  const ports = portsFrom(step, options.port, mode?.instances);
   const problems = step.script ? [] : (await Promise.all(ports.map(portProblem))).filter((p) => p !== undefined);
   if (problems.length > 0) {
     const port = ports[0]! + ports.length;
     const retry = options.retry?.(port) ?? `npm run step -- ${step.number} --port ${port}`;
     fail(`Cannot start: ${problems.join(', ')}. Stop what uses it (another npm run step?), or pick another port: ${retry}`);
   }
-  const launched = launchStep(step, { dir: options.dir, ports, watch: options.watch });
+  const env: Record<string, string> = {};
+  let redis: RunningRedis | undefined;
+  if (mode) {
+    try {
+      redis = await startRedis();
+    } catch (err) {
+      fail((err as Error).message);
+    }
+    env.REDIS_URL = redis.url;
+    // Instances that must agree (one signing key) get one value for this run.
+    for (const name of mode.shared ?? []) if (!process.env[name]) env[name] = randomBytes(32).toString('base64url');
+    process.on('exit', () => redis?.stop());
+  }
+  const launched = launchStep(step, { dir: options.dir, ports, watch: options.watch, env, instances: mode?.instances });
   let exiting = false;
   for (const child of launched.children) {
     child.on('exit', (code) => {
       if (exiting) return;
       exiting = true;
       launched.stop();
+      redis?.stop();
       process.exitCode = code ?? 0;
     });
   }
@@ -133,8 +231,12 @@ export async function runInForeground(step: Step, options: ForegroundOptions = {
   // A step with a mistake in it may take a while (watch mode waits for the
   // fix): print the banner whenever it first answers, and never time out.
   if (step.script) return;
+  const shown = mode ? { ...step, try: mode.try } : options.tryStep ? { ...step, try: options.tryStep.try } : step;
   launched.ready(24 * 3600 * 1000).then(
-    () => console.log(banner(options.tryStep ? { ...step, try: options.tryStep.try } : step, launched.urls, options.label)),
+    () => {
+      console.log(banner(shown, launched.urls, options.label, mode?.instances));
+      if (redis) console.log(dim(`The instances share Redis at ${redis.url} (a redis-server of this run, stopped with it)${mode?.shared?.length ? ` and one ${mode.shared.join(', ')}` : ''}.`));
+    },
     () => {},
   );
 }

@@ -8,13 +8,15 @@ import { latest, rel, stepDir, steps } from './steps.ts';
 const usage = `
 Usage: npm run step <n>                 run step n in watch mode (restarts on save)
        npm run step -- <n> --port 3001  on another port (or set PORT)
+       npm run step -- 9 --redis        two instances sharing one Redis (a step that has the mode)
        npm start                        list the steps and run the latest
 Options:
   --port <port>  the port to listen on (default: PORT, else 3000)
   --no-watch     run once, without restarting on changes
+  --redis        start a redis-server and the instances the step's manifest asks for
   --list         list the steps and exit`;
 
-const { values, positionals } = cli(usage, { port: { type: 'string' }, 'no-watch': { type: 'boolean' }, list: { type: 'boolean' } }, { max: 1, looksLike: (p) => /^\d+$/.test(p) });
+const { values, positionals } = cli(usage, { port: { type: 'string' }, 'no-watch': { type: 'boolean' }, list: { type: 'boolean' }, redis: { type: 'boolean' } }, { max: 1, looksLike: (p) => /^\d+$/.test(p) });
 const port = portArgument(values.port) ?? portArgument(process.env.PORT, 'PORT');
 
 export function stepList(): string {
@@ -30,5 +32,5 @@ if (values.list) {
 } else {
   const step = stepArgument(positionals, usage);
   console.log(dim(`Step ${step.number}: ${step.title}${values['no-watch'] ? '' : ' (watch mode: save a file and it restarts)'}`));
-  await runInForeground(step, { port, watch: !values['no-watch'] });
+  await runInForeground(step, { port, watch: !values['no-watch'], redis: values.redis });
 }

@@ -1,20 +1,23 @@
 // The attack lab: obtain one valid token from a running app, then try the
-// classic JWT attacks on it and report which ones the app let through.
+// classic JWT attacks on it and report which ones the app let through; and,
+// where the app keeps a refresh token in a cookie, the attacks on that.
 import { createHmac, createPublicKey, generateKeyPairSync, randomUUID, timingSafeEqual, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { b64, es256Token, hmacToken, now, peek, unsigned, withPayload } from '../forge.ts';
-import { loginToken, tokenTransport } from '../token.ts';
+import { loginToken } from '../token.ts';
 
 export interface Target {
-  /** Base URL of the service with /protected. */
+  /** Base URL of the service with the protected path. */
   apiUrl: string;
+  /** The path that needs a token: /protected unless said (step 10's API: /messages). */
+  protectedPath?: string;
   /** Base URL of the service with /login (the API's by default). */
   loginUrl?: string;
   user?: string;
   password?: string;
-  /** A valid token to start from, instead of logging in. */
+  /** A valid token to start from, instead of logging in (step 10: one its keys.ts mints). */
   token?: string;
   /**
    * The signing secret, when the lab started the app and chose it: lets the
@@ -30,7 +33,17 @@ export interface Target {
    * resolve once the API must have noticed: one JWKS max-age later.
    */
   withdraw?: (kid: string) => Promise<void>;
+  /**
+   * Seconds a spent refresh token still gets its successor (a second tab):
+   * the lab replays one after that. 10, step 09's default, unless said.
+   */
+  refreshGraceSeconds?: number;
+  /** Where the refresh cookie's routes are, and what the app's own page sends them. */
+  refresh?: { path: string; logoutPath: string; headers: Record<string, string> };
 }
+
+/** Step 09's routes and the header its page sends: the lab acts as that page. */
+export const REFRESH_ROUTES = { path: '/auth/refresh', logoutPath: '/auth/logout', headers: { 'X-Requested-With': 'fetch' } };
 
 export type Verdict = 'held' | 'VULNERABLE' | 'CRASH' | 'n/a';
 
@@ -55,9 +68,11 @@ interface Sent {
   body: string;
 }
 
+const protectedUrl = (target: Target) => `${target.apiUrl}${target.protectedPath ?? '/protected'}`;
+
 /** Where a token goes: the Authorization header, or ?token= as in the talk. */
 async function send(target: Target, transport: 'header' | 'query', token: string, extraQuery = ''): Promise<Sent> {
-  const url = transport === 'query' ? `${target.apiUrl}/protected?token=${encodeURIComponent(token)}${extraQuery}` : `${target.apiUrl}/protected${extraQuery ? `?${extraQuery.slice(1)}` : ''}`;
+  const url = transport === 'query' ? `${protectedUrl(target)}?token=${encodeURIComponent(token)}${extraQuery}` : `${protectedUrl(target)}${extraQuery ? `?${extraQuery.slice(1)}` : ''}`;
   const headers: Record<string, string> = transport === 'header' ? { Authorization: `Bearer ${token}` } : {};
   try {
     const res = await fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
@@ -65,6 +80,30 @@ async function send(target: Target, transport: 'header' | 'query', token: string
   } catch (err) {
     return { status: 0, body: (err as Error).message };
   }
+}
+
+/** Where the app takes its token: the Authorization header, or ?token= as in the talk; undefined if neither works. */
+export async function tokenTransport(target: Target, token: string): Promise<'header' | 'query' | undefined> {
+  const status = (url: string, headers: Record<string, string> = {}) =>
+    fetch(url, { headers, signal: AbortSignal.timeout(10_000) }).then((res) => res.status, () => 0);
+  if ((await status(protectedUrl(target), { Authorization: `Bearer ${token}` })) === 200) return 'header';
+  if ((await status(`${protectedUrl(target)}?token=${encodeURIComponent(token)}`)) === 200) return 'query';
+  return undefined;
+}
+
+/**
+ * The first of these paths that refuses a request without a token and
+ * answers the valid token with 200: the lab's protected path, when an app
+ * has no /protected (step 10's API: /messages).
+ */
+export async function findProtectedPath(apiUrl: string, token: string, candidates: string[]): Promise<string | undefined> {
+  for (const path of candidates) {
+    const status = (headers: Record<string, string>) => fetch(`${apiUrl}${path}`, { headers, signal: AbortSignal.timeout(10_000) }).then((res) => res.status, () => 0);
+    const without = await status({});
+    if (without !== 401 && without !== 403) continue;
+    if ((await status({ Authorization: `Bearer ${token}` })) === 200 || (await tokenTransport({ apiUrl, protectedPath: path }, token)) !== undefined) return path;
+  }
+  return undefined;
 }
 
 export function loadSecrets(): string[] {
@@ -118,7 +157,7 @@ interface Kit {
   claims(overrides?: Record<string, unknown>): Record<string, unknown>;
   /** A key the lab can sign with (cracked, given, or the app's own key pair). */
   key?: string | { kid: string; privateKey: KeyObject };
-  /** Sign as the app would (HS256 with the secret, or ES256 with the key pair), header fields overridden. */
+  /** Sign as the app would (HS256 with the secret, or ES256 with the key pair, typ as the valid token's), header fields overridden. */
   signed(payload: unknown, header?: Record<string, unknown>): string;
   attacker: { privateKey: KeyObject; jwk: Record<string, unknown>; publicPem: string; site: string; hits: string[] };
   serverPublicPem?: string;
@@ -205,8 +244,9 @@ const ATTACKS: Attack[] = [
   { name: 'unknown kid', tries: 'a kid the server never issued', needsKey: true, run: (k) => k.signed(k.claims(), { kid: 'other-key' }) },
 ];
 
-// + password guessing, the made-up kid flood, the withdrawn key, the offline guess and the forged token
-export const attackCount = ATTACKS.length + 5;
+// + password guessing, the made-up kid flood, the withdrawn key, the offline
+// guess, the forged token, and the five on the refresh cookie
+export const attackCount = ATTACKS.length + 5 + 5;
 
 /** How many wrong passwords in a row a login may take before it answers 429. */
 const GUESSES = 10;
@@ -257,6 +297,112 @@ async function withdrawnKey(kit: Kit, target: Target): Promise<Outcome> {
   return { ...row, ...judge(await kit.send(es256Token({ alg: 'ES256', typ: 'JWT', kid }, kit.claims(), privateKey))) };
 }
 
+// The refresh token in a cookie (step 09): the lab logs in as the page
+// would, keeps the cookie /login sets, and attacks the routes that take it.
+
+interface Cookie {
+  name: string;
+  value: string;
+}
+
+interface Answered extends Sent {
+  /** The value the answer sets for the cookie, if it sets one. */
+  cookie?: string;
+}
+
+/** A login of the lab's own, with the HttpOnly cookie it sets: a refresh session. */
+async function refreshSession(target: Target): Promise<{ token: string; cookie: Cookie } | undefined> {
+  const credentials = Buffer.from(`${target.user ?? 'alice'}:${target.password ?? 'pyconid'}`).toString('base64');
+  try {
+    const res = await fetch(`${target.loginUrl ?? target.apiUrl}/login`, { headers: { Authorization: `Basic ${credentials}` }, signal: AbortSignal.timeout(10_000) });
+    const body = (await res.json().catch(() => ({}))) as { token?: unknown };
+    const line = res.headers.getSetCookie().find((c) => /;\s*httponly/i.test(c));
+    if (res.status !== 200 || typeof body.token !== 'string' || !line) return undefined;
+    const pair = line.split(';')[0]!;
+    return { token: body.token, cookie: { name: pair.slice(0, pair.indexOf('=')).trim(), value: pair.slice(pair.indexOf('=') + 1).trim() } };
+  } catch {
+    return undefined;
+  }
+}
+
+/** POST with the cookie, as a browser would send it. */
+async function postCookie(url: string, cookie: Cookie, headers: Record<string, string>): Promise<Answered> {
+  try {
+    const res = await fetch(url, { method: 'POST', headers: { ...headers, Cookie: `${cookie.name}=${cookie.value}` }, signal: AbortSignal.timeout(10_000) });
+    const set = res.headers.getSetCookie().find((c) => c.startsWith(`${cookie.name}=`));
+    return { status: res.status, body: await res.text(), cookie: set?.split(';')[0]!.slice(cookie.name.length + 1) };
+  } catch (err) {
+    return { status: 0, body: (err as Error).message };
+  }
+}
+
+const REFRESH_ROWS = [
+  { attack: 'refresh token replay', tries: 'a spent refresh token again, after the grace window', expected: 'family revoked' },
+  { attack: 'refresh without CSRF header', tries: 'the refresh cookie alone, as a form on another site sends it', expected: 'refused' },
+  { attack: 'refresh from another Origin', tries: 'the cookie and the header, Origin: http://evil.example', expected: 'refused' },
+  { attack: 'access token after logout', tries: 'the access token of a session just logged out', expected: 'refused' },
+  { attack: 'refresh token as Bearer', tries: 'the refresh token sent as an access token', expected: 'refused' },
+];
+
+/** Only the attacks on the refresh cookie: for an app known to have one. */
+export async function attackRefreshCookie(target: Target): Promise<Outcome[]> {
+  const session = await refreshSession(target);
+  const transport = session && (await tokenTransport(target, session.token));
+  if (!session || !transport) throw new Error(`No login with a token that opens ${protectedUrl(target)}: is this the right URL?`);
+  return refreshAttacks((token) => send(target, transport, token), target);
+}
+
+async function refreshAttacks(sendToken: Kit['send'], target: Target): Promise<Outcome[]> {
+  const routes = target.refresh ?? REFRESH_ROUTES;
+  const base = target.loginUrl ?? target.apiUrl;
+  const notApplicable = (why: string) => REFRESH_ROWS.map((row): Outcome => ({ ...row, got: why, verdict: 'n/a' }));
+  const session = async () => {
+    const s = await refreshSession(target);
+    if (!s) throw new Error('the login set no refresh cookie this time');
+    return s;
+  };
+  // Control: the app's own page can refresh, or there is nothing to attack.
+  const probe = await refreshSession(target);
+  if (!probe) return notApplicable('no HttpOnly cookie from /login');
+  const refresh = (cookie: Cookie, headers = routes.headers) => postCookie(`${base}${routes.path}`, cookie, headers);
+  const first = await refresh(probe.cookie);
+  if (first.status !== 200 || !first.cookie) return notApplicable(`no refresh at ${routes.path} (${first.status})`);
+
+  const outcomes: Outcome[] = [];
+  const row = (i: number, got: string, verdict: Verdict) => outcomes.push({ ...REFRESH_ROWS[i]!, got, verdict });
+  try {
+    // The spent cookie again, once the grace window is over: refused, and its successor too.
+    // Times are whole seconds: a second more, and the window is surely over.
+    const grace = target.refreshGraceSeconds ?? 10;
+    if (grace > 0) await new Promise((resolve) => setTimeout(resolve, (grace + 1) * 1000));
+    const replay = await refresh(probe.cookie);
+    const successor = await refresh({ ...probe.cookie, value: first.cookie });
+    if (replay.status === 0 || replay.status >= 500) row(0, judge(replay).got, 'CRASH');
+    else if (replay.status < 300) row(0, `${replay.status}: a spent token refreshes`, 'VULNERABLE');
+    else if (successor.status < 300) row(0, `${replay.status}, but its successor still ${successor.status}`, 'VULNERABLE');
+    else row(0, `${replay.status}, successor ${successor.status}`, 'held');
+
+    // Cross-site: each on a session of its own.
+    for (const [i, headers] of [[1, {}], [2, { ...routes.headers, Origin: 'http://evil.example' }]] as const) {
+      const { got, verdict } = judge(await refresh((await session()).cookie, headers));
+      row(i, got, verdict);
+    }
+
+    const out = await session();
+    const logout = await postCookie(`${base}${routes.logoutPath}`, out.cookie, { ...routes.headers, Authorization: `Bearer ${out.token}` });
+    if (logout.status === 200) {
+      const { got, verdict } = judge(await sendToken(out.token));
+      row(3, got, verdict);
+    } else row(3, `no logout at ${routes.logoutPath} (${logout.status})`, 'n/a');
+
+    const { got, verdict } = judge(await sendToken((await session()).cookie.value));
+    row(4, got, verdict);
+  } catch (err) {
+    for (let i = outcomes.length; i < REFRESH_ROWS.length; i++) row(i, (err as Error).message.slice(0, 40), 'n/a');
+  }
+  return outcomes;
+}
+
 function judge(sent: Sent): { got: string; verdict: Verdict } {
   if (sent.status === 0) return { got: `no answer (${sent.body.slice(0, 40)})`, verdict: 'CRASH' };
   if (sent.status >= 500) return { got: String(sent.status), verdict: 'CRASH' };
@@ -266,8 +412,8 @@ function judge(sent: Sent): { got: string; verdict: Verdict } {
 
 export async function attack(target: Target): Promise<Report> {
   const token = target.token ?? (await loginToken({ loginUrl: target.loginUrl ?? target.apiUrl, user: target.user, password: target.password }));
-  const transport = await tokenTransport(target.apiUrl, token);
-  if (!transport) throw new Error('The valid token opens /protected neither as Authorization: Bearer nor as ?token=: is this the right URL?');
+  const transport = await tokenTransport(target, token);
+  if (!transport) throw new Error(`The valid token opens ${target.protectedPath ?? '/protected'} neither as Authorization: Bearer nor as ?token=: is this the right URL (or path)?`);
   const { header = {}, payload = {} } = peek(token);
 
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -302,14 +448,14 @@ export async function attack(target: Target): Promise<Report> {
     },
     signed: (body, extra = {}) =>
       typeof kit.key === 'object'
-        ? es256Token({ alg: 'ES256', typ: 'JWT', kid: kit.key.kid, ...extra }, body, kit.key.privateKey)
+        ? es256Token({ alg: 'ES256', typ: header.typ ?? 'JWT', kid: kit.key.kid, ...extra }, body, kit.key.privateKey)
         : hmacToken({ ...header, alg: 'HS256', ...extra }, body, kit.key ?? ''),
     attacker: { privateKey, jwk, publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), site: site.url, hits: site.hits },
     serverPublicPem,
     send: (t, extra) => send(target, transport, t, extra),
     sendRaw: async (headers, query = '') => {
       try {
-        const res = await fetch(`${target.apiUrl}/protected${query}`, { headers });
+        const res = await fetch(`${protectedUrl(target)}${query}`, { headers });
         return { status: res.status, body: await res.text() };
       } catch (err) {
         return { status: 0, body: (err as Error).message };
@@ -351,8 +497,9 @@ export async function attack(target: Target): Promise<Report> {
     await site.close();
   }
 
-  // The login, and the key's end. The withdrawn key goes last: after it, the
-  // lab's key no longer signs anything the API accepts.
+  // The refresh cookie, the login, and the key's end. The withdrawn key goes
+  // last: after it, the lab's key no longer signs anything the API accepts.
+  outcomes.push(...(await refreshAttacks(kit.send, target)));
   outcomes.push(await guessPasswords(target.loginUrl ?? target.apiUrl));
   outcomes.push(key === undefined ? { attack: 'withdrawn key', tries: 'signed with a key withdrawn one JWKS max-age ago', expected: 'refused', got: noKey, verdict: 'n/a' } : await withdrawnKey(kit, target));
 
