@@ -65,10 +65,10 @@ describe('learner tooling', { concurrency: true }, () => {
   });
 
   test('doctor: Node version, installed packages, busy port, each with a fix', async () => {
-    const range = '^20.12.0 || >=21.7.0';
-    for (const version of ['v20.12.0', 'v20.20.2', 'v21.7.0', 'v22.1.0', 'v24.11.0']) assert.equal(checkNode(version, range).ok, true, `${version} is supported`);
-    for (const version of ['v18.19.0', 'v20.11.1', 'v21.6.2']) assert.equal(checkNode(version, range).ok, false, `${version} is not`);
-    assert.match(checkNode('v18.19.0', range).fix ?? '', /needs Node 20\.12 or a later 20\.x, or 21\.7 or newer.*nvm install 24/, 'The fix says which Node and how to get it');
+    const range = '^20.18.0 || >=22.1.0';
+    for (const version of ['v20.18.0', 'v20.20.2', 'v22.1.0', 'v24.11.0', 'v26.0.0']) assert.equal(checkNode(version, range).ok, true, `${version} is supported`);
+    for (const version of ['v18.19.0', 'v20.12.0', 'v21.7.3', 'v22.0.0']) assert.equal(checkNode(version, range).ok, false, `${version} is not`);
+    assert.match(checkNode('v18.19.0', range).fix ?? '', /needs Node 20\.18 or a later 20\.x, or 22\.1 or newer.*nvm install 24/, 'The fix says which Node and how to get it');
     assert.deepEqual(checkInstall().map((f) => f.ok), [true], 'This checkout is installed as its lockfile says');
     assert.equal(checkInstall(scratch)[0]!.fix, 'Run npm install.');
     const busy = createServer();

@@ -70,6 +70,12 @@ export function stepPorts(): Map<number, number[]> {
   return ports;
 }
 
+/** Node 20 runs every step, but step 10's oidc-provider says otherwise: say so before it does. */
+export function checkProviderRuntime(version: string): Finding | undefined {
+  if (!/^v20\./.test(version)) return undefined;
+  return { ok: false, what: `Node ${version.slice(1)}: step 10's OpenID Provider prints "Unsupported runtime" (it asks for 22); it works, so ignore it`, fix: 'Or use Node 24 LTS: nvm install 24 (or fnm install 24).', optional: true };
+}
+
 export function checkBrowser(find = findChromium): Finding {
   const browser = find();
   return browser
@@ -87,7 +93,8 @@ export function checkRedis(): Finding {
 if (isMain(import.meta.url)) {
   cli('\nUsage: npm run doctor   check Node, the installed packages, the ports the steps use, and the optional browser and Redis; a fix for each problem', {}, { max: 0 });
   const ports = [...stepPorts()].map(([port, used]) => checkPort(port, `step${used.length > 1 ? 's' : ''} ${used.join(', ')}`));
-  const findings = [checkNode(process.version), ...checkInstall(), ...(await Promise.all(ports)), checkBrowser(), checkRedis()];
+  const runtime = checkProviderRuntime(process.version);
+  const findings = [checkNode(process.version), ...(runtime ? [runtime] : []), ...checkInstall(), ...(await Promise.all(ports)), checkBrowser(), checkRedis()];
   for (const f of findings) {
     if (f.ok) console.log(`${green('ok')}    ${f.what}`);
     else console.log(`${f.optional ? yellow('note') : red('fix')}  ${f.what}\n      ${dim(f.fix ?? '')}`);

@@ -6,7 +6,7 @@
 var fs = require('fs');
 var path = require('path');
 
-/** [major, minor, patch] of "v20.12.0" or "20.12.0". */
+/** [major, minor, patch] of "v20.18.0" or "20.18.0". */
 function parse(version) {
   var m = /^v?(\d+)\.(\d+)\.(\d+)/.exec(String(version).trim());
   return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : null;

@@ -11,7 +11,7 @@ import { root } from './steps.ts';
 
 const usage = `
 Usage: npm run test:node -- 24          npm test on the newest Node 24
-       npm run test:node -- 20.12.0     on that exact version
+       npm run test:node -- 20.18.0     on that exact version
        npm run test:node -- floor       on the oldest version package.json's engines allows
 Node versions are kept in NODE_VERSIONS_DIR, else ~/.cache/jwt-koa-workshop/node.`;
 const { positionals } = cli(usage, {}, { max: 1 });
@@ -19,7 +19,7 @@ const wanted = positionals[0] ?? fail(`Which Node? ${usage.trim()}`);
 
 const engines = (createRequire(import.meta.url)('./need-node.cjs') as { engines(): string }).engines();
 const spec = wanted === 'floor' ? /(\d+\.\d+\.\d+)/.exec(engines)![1]! : wanted;
-if (!/^\d+(\.\d+){0,2}$/.test(spec)) fail(`A Node version is a number like 24 or 20.12.0, not ${JSON.stringify(wanted)}.`);
+if (!/^\d+(\.\d+){0,2}$/.test(spec)) fail(`A Node version is a number like 24 or 20.18.0, not ${JSON.stringify(wanted)}.`);
 
 const os = { linux: 'linux', darwin: 'darwin', win32: 'win' }[process.platform as string];
 if (!os) fail(`No Node package on the npm registry for ${process.platform}.`);
