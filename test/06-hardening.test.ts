@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import type { KeyObject } from 'node:crypto';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
-import { FAST_USERS, bearerHeaderRules, claimRules, hardened, loginRules, throttleRules, type LoginLimits, type Throttle } from './helpers/hardened.ts';
+import { FAST_USERS, bearerHeaderRules, claimRules, hardened, loginRules, type LoginLimits, type Throttle, hmacThrottleRules, type HmacLoginStep } from './helpers/hardened.ts';
 import { checkpoint, codeDir, exportedApp, importStep, serve, slow } from './helpers/step.ts';
 import { hmacToken } from './helpers/tokens.ts';
 
@@ -37,13 +37,13 @@ checkpoint(6, () => {
 
   describe('the key', () => {
     test('a JWT_SECRET under 32 bytes is refused, with how to make one', () => {
-      assert.throws(() => step.loadConfig({ JWT_SECRET: 'indonesia' }), /32[\s\S]*npm run secret/, 'RFC 7518 section 3.2: an HS256 key has at least 256 bits');
+      assert.throws(() => step.loadConfig({ JWT_SECRET: 'indonesia' }), /32[\s\S]*npm run secret/, 'JWT_SECRET="indonesia" must be refused with an error that says 32 bytes and how to make a key (npm run secret): an HS256 key has at least 256 bits (RFC 7518 section 3.2)');
     });
 
     test('32 bytes of JWT_SECRET become a secret KeyObject, made once', () => {
       const config = step.loadConfig({ JWT_SECRET: SECRET });
       assert.equal(config.key.type, 'secret', 'createSecretKey(Buffer.from(JWT_SECRET)), not the string itself');
-      assert.equal(config.key.export().toString(), SECRET);
+      assert.equal(config.key.export().toString(), SECRET, 'The key holds the bytes of JWT_SECRET');
     });
 
     test('without JWT_SECRET a random key is made, with a warning', () => {
@@ -56,9 +56,9 @@ checkpoint(6, () => {
     });
 
     test('TOKEN_TTL_SECONDS sets the lifetime; the default is the talk\'s 40 s', () => {
-      assert.equal(step.loadConfig({ JWT_SECRET: SECRET }).ttlSeconds, 40);
-      assert.equal(step.loadConfig({ JWT_SECRET: SECRET, TOKEN_TTL_SECONDS: '300' }).ttlSeconds, 300);
-      assert.throws(() => step.loadConfig({ JWT_SECRET: SECRET, TOKEN_TTL_SECONDS: 'forever' }));
+      assert.equal(step.loadConfig({ JWT_SECRET: SECRET }).ttlSeconds, 40, 'Without TOKEN_TTL_SECONDS a token lives the talk\'s 40 s');
+      assert.equal(step.loadConfig({ JWT_SECRET: SECRET, TOKEN_TTL_SECONDS: '300' }).ttlSeconds, 300, 'TOKEN_TTL_SECONDS=300 gives tokens of 300 s');
+      assert.throws(() => step.loadConfig({ JWT_SECRET: SECRET, TOKEN_TTL_SECONDS: 'forever' }), /TOKEN_TTL_SECONDS/, 'TOKEN_TTL_SECONDS=forever is refused, naming the setting');
     });
 
     test('TOKEN_TTL_SECONDS takes decimal digits only, from 1 s to a day, and says so', () => {
@@ -97,7 +97,7 @@ checkpoint(6, () => {
       const runs = await Promise.all(cases.map(([env]) => start(env)));
       runs.forEach((run, i) => {
         const [env, name] = cases[i]!;
-        assert.equal(run.status, 1, `${JSON.stringify(env)}: exit with status 1: ${run.stdout}${run.stderr}`);
+        assert.equal(run.status, 1, `${JSON.stringify(env)} must stop the server with exit status 1${run.status === null ? ' (it was still running after 10 s: it listened)' : ''}: ${run.stdout}${run.stderr}`);
         assert.equal(run.stderr.trim().split('\n').length, 1, `${JSON.stringify(env)}: one line, no stack trace: ${run.stderr}`);
         assert.match(run.stderr, new RegExp(name), `${JSON.stringify(env)}: the line names ${name}`);
         assert.doesNotMatch(run.stdout, /listening/, 'Nothing listens with a bad setting');
@@ -159,14 +159,5 @@ checkpoint(6, () => {
   describe('GET /login', () => loginRules(h));
   describe('GET /protected: the Bearer header', () => bearerHeaderRules(h));
   describe('GET /protected: the claims', () => claimRules(h));
-  describe('login throttling', () =>
-    throttleRules({
-      limits: () => step.LOGIN_LIMITS,
-      serve: (limits) => {
-        const config = step.loadConfig({ JWT_SECRET: SECRET }) as Config & { throttle: Throttle };
-        Object.assign(config, { users: FAST_USERS }); // cheap hashes: see FAST_USERS
-        config.throttle = new step.LoginThrottle(limits);
-        return { app: exportedApp({ app: step.createApp(config) }, 6), throttle: config.throttle };
-      },
-    }));
+  describe('login throttling', () => hmacThrottleRules(6, () => step as unknown as HmacLoginStep, SECRET));
 });

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { findChromium } from '../tools/chromium.ts';
 import { browserSkip, launchChromium, waitForText, type Browser, type Page } from './helpers/browser.ts';
-import { FAST_USERS, START, bearerRules, hardened, loginRules, throttleRules, type LoginLimits, type Throttle } from './helpers/hardened.ts';
+import { FAST_USERS, START, bearerRules, hardened, loginRules, type LoginLimits, type Throttle, hmacThrottleRules, type HmacLoginStep } from './helpers/hardened.ts';
 import { get, show } from './helpers/http.ts';
 import { checkpoint, codeDir, exportedApp, importStep, serve } from './helpers/step.ts';
 import { hmacToken } from './helpers/tokens.ts';
@@ -66,16 +66,7 @@ checkpoint(8, () => {
   // one step and not the other fails here.
   describe('GET /login, as in step 06', () => loginRules(h));
   describe('GET /protected, as in step 06', () => bearerRules(h));
-  describe('login throttling, as in step 06', () =>
-    throttleRules({
-      limits: () => step.LOGIN_LIMITS,
-      serve: (limits) => {
-        const config = step.loadConfig({ JWT_SECRET: SECRET });
-        Object.assign(config, { users: FAST_USERS }); // cheap hashes: see FAST_USERS
-        config.throttle = new step.LoginThrottle(limits);
-        return { app: exportedApp({ app: step.createApp(config) }, 8), throttle: config.throttle };
-      },
-    }));
+  describe('login throttling, as in step 06', () => hmacThrottleRules(8, () => step as unknown as HmacLoginStep, SECRET));
 
   const chromium = findChromium();
   const skip = browserSkip(chromium);

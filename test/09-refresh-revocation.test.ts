@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { findChromium } from '../tools/chromium.ts';
 import { findRedisServer, freePort, noRedis, startRedis, type RunningRedis } from '../tools/launch.ts';
 import { browserSkip, launchChromium, type Browser, type Cookie, type Page } from './helpers/browser.ts';
-import { FAST_USERS, START, bearer, bearerRules, hardened, loginRules, throttleRules, type LoginLimits, type Throttle } from './helpers/hardened.ts';
+import { FAST_USERS, START, bearer, bearerRules, hardened, loginRules, type LoginLimits, type Throttle, hmacThrottleRules, type HmacLoginStep } from './helpers/hardened.ts';
 import { basic, get, request, show, type Answer } from './helpers/http.ts';
 import { checkpoint, codeDir, exportedApp, importStep, listen, serve, slow, type Listenable, type Running } from './helpers/step.ts';
 import { decode, hmacToken } from './helpers/tokens.ts';
@@ -181,16 +181,7 @@ checkpoint(9, () => {
       });
       describe('GET /login', () => loginRules(h));
       describe('GET /protected', () => bearerRules(h));
-      describe('login throttling', () =>
-        throttleRules({
-          limits: () => step.LOGIN_LIMITS,
-          serve: (limits) => {
-            const config = step.loadConfig({ JWT_SECRET: SECRET });
-            Object.assign(config, { users: FAST_USERS }); // cheap hashes: see FAST_USERS
-            config.throttle = new step.LoginThrottle(limits);
-            return { app: exportedApp({ app: step.createApp(config) }, 9), throttle: config.throttle };
-          },
-        }));
+      describe('login throttling', () => hmacThrottleRules(9, () => step as unknown as HmacLoginStep, SECRET));
     });
 
     describe('sessions', { concurrency: 1 }, () => {

@@ -5,7 +5,8 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import jwt from 'jsonwebtoken';
-import { checkpoints } from '../tools/check.ts';
+import { checkpoints, mistakes } from '../tools/check.ts';
+import { parseHints } from '../tools/exercise.ts';
 import { npmFlags } from '../tools/cli.ts';
 import { banner, launchStep } from '../tools/launch.ts';
 import { freePort, portProblem } from '../tools/ports.ts';
@@ -16,7 +17,7 @@ import { explain, relative } from '../tools/decode.ts';
 import { diffDirs, unifiedDiff } from '../tools/diff.ts';
 import { checkInstall, checkNode, checkPort } from '../tools/doctor.ts';
 import { findStep, root, stepDir } from '../tools/steps.ts';
-import { changedFiles, overwriteConcern, startFrom, workspaceStep } from '../tools/workspace.ts';
+import { changedFiles, handOut, overwriteConcern, startFrom, workspaceStep } from '../tools/workspace.ts';
 import { unsigned } from './helpers/tokens.ts';
 
 // Inside the repository, like workspace/: code there finds the installed packages.
@@ -90,6 +91,30 @@ describe('learner tooling', { concurrency: true }, () => {
     assert.equal(messages['a message of its own'], 'token_type is Bearer (expected "Bearer", got "bearer")', 'The test\'s words first, then what came');
   });
 
+  test('check tells one mistake once, with the number of tests it breaks and the hint that speaks to it', () => {
+    const failure = (name: string, message: string, detail?: string) => ({ name, suites: ['Step 04: tokenRequired'], ok: false, skipped: false, message, detail });
+    const hints = parseHints('### 1. A factory\nTests: got 200\n\nx\n\n### 5. Pin it\nTests: algorithm not pinned\n\ny\n');
+    const found = mistakes(
+      [
+        failure('/protected with garbage answers 403', 'garbage must be refused with 403: got 401', 'expected 403, got 401'),
+        failure('/protected with an expired token answers 403', 'an expired token must be refused with 403: got 401', 'expected 403, got 401'),
+        failure('/protected with HS512 (algorithm not pinned) answers 403', 'must be refused: got 200', 'expected 403, got 200'),
+      ],
+      hints,
+    );
+    assert.deepEqual(found.map((m) => [m.what, m.tests.length]), [['expected 403, got 401', 2], ['expected 403, got 200', 1]], 'The same wrong status in two tests is one mistake');
+    assert.equal(found[1]!.hints[0]?.number, 5, 'Of two hints that match, the closer one ("algorithm not pinned" over "got 200") comes first');
+  });
+
+  test('the workspace README gives the task, not the hints nor the markers', () => {
+    const dir = path.join(scratch, 'exercise');
+    handOut(findStep(4), dir);
+    const readme = readFileSync(path.join(dir, 'README.md'), 'utf8');
+    assert.match(readme, /## Task/, 'The task is there');
+    assert.doesNotMatch(readme, /## Hints|## Markers|^Tests:/m, 'Hints come one at a time (npm run hint), markers are in the code');
+    assert.match(readFileSync(path.join(dir, 'token-required.ts'), 'utf8'), /\/\/ TODO 3: export function tokenRequired/, 'The TODO markers are in the files');
+  });
+
   test('flags typed without -- do what was meant', () => {
     const options = { dir: { type: 'string' }, force: { type: 'boolean' }, port: { type: 'string' } } as const;
     const step = { max: 1, looksLike: (p: string) => /^\d+$/.test(p) };
@@ -100,6 +125,8 @@ describe('learner tooling', { concurrency: true }, () => {
     assert.deepEqual(npmFlags(options, ['5'], step, { npm_config_force: 'true' }), { values: { force: true }, positionals: ['5'] });
     assert.deepEqual(npmFlags({ cache: { type: 'string' } } as const, ['5'], step, { npm_config_cache: '/home/me/.npm' }), { values: {}, positionals: ['5'] }, 'npm\'s own settings are not flags');
     assert.equal(npmFlags(options, ['5', 'a', 'b'], step, { npm_config_dir: 'true' }), undefined, 'Two candidates for one flag: ask for the exact command');
+    assert.equal(npmFlags(options, ['6', 'key', 'workspace'], step, { npm_config_dir: 'true', npm_config_port: 'true' }), undefined, 'Two flags npm took: which value is whose is lost, so ask');
+    assert.deepEqual(npmFlags(options, ['4'], step, { npm_config_dir: 'workspace' }), { values: { dir: 'workspace' }, positionals: ['4'] }, '--dir=workspace reaches us as npm_config_dir=workspace');
   });
 
   test('the manifest says what each step builds on', () => {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { attack, attackCount, findProtectedPath, type Outcome, type Report, type Target } from './attack/lab.ts';
 import { run } from './child.ts';
-import { bold, cli, dim, fail, green, red, stepArgument, yellow } from './cli.ts';
+import { bold, cli, dim, fail, green, red, stepArgument, yellow, userPath } from './cli.ts';
 import { freePort, launchStep } from './launch.ts';
 import { fillUrls, servers, stepDir, type Step } from './steps.ts';
 
@@ -139,7 +139,7 @@ async function main(): Promise<void> {
     // A step whose API fetches a JWKS fetches it through the lab, which counts.
     const jwks = step.env?.JWKS_URL ? await countingProxy(fillUrls(step.env.JWKS_URL, ports.map((port) => `http://127.0.0.1:${port}`))) : undefined;
     if (jwks) Object.assign(env, { JWKS_URL: jwks.url, JWKS_MAX_AGE_SECONDS: String(LAB_JWKS_MAX_AGE) });
-    const dir = values.dir === undefined ? stepDir(step) : path.resolve(values.dir);
+    const dir = values.dir === undefined ? stepDir(step) : userPath(values.dir);
     const launched = launchStep(step, { dir, ports, env, stdio: ['ignore', 'ignore', 'pipe'] });
     let errors = '';
     for (const child of launched.children) child.stderr?.on('data', (chunk: Buffer) => (errors += chunk));

@@ -6,8 +6,9 @@ import { existsSync, watch } from 'node:fs';
 import path from 'node:path';
 import { describe } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { bold, cli, dim, fail, green, isMain, red, yellow } from './cli.ts';
-import { hintsFor, loadExercise, type Hint } from './exercise.ts';
+import { bold, cli, dim, fail, green, isMain, red, userPath, yellow } from './cli.ts';
+import { isWorkspace } from './workspace.ts';
+import { fit, loadExercise, type Hint } from './exercise.ts';
 import { ALL_FILES, runTests, type TestResult } from './run-tests.ts';
 import { checkpointName, findStep, nextOf, rel, root, steps, testFile, type CodeDirs, type Step } from './steps.ts';
 
@@ -50,7 +51,7 @@ export interface Mistake {
  * the same message, is one mistake however many tests it breaks. An error
  * the server threw is part of what is wrong.
  */
-export function mistakes(failures: TestResult[], hints: Hint[] = []): Mistake[] {
+export function mistakes(failures: TestResult[], hints: Hint[] = [], total = failures.length): Mistake[] {
   const groups = new Map<string, Mistake>();
   for (const failure of failures) {
     const uncaught = /\(uncaught ([^)]*)\)/.exec(failure.message ?? '')?.[1];
@@ -64,9 +65,15 @@ export function mistakes(failures: TestResult[], hints: Hint[] = []): Mistake[] 
     group.tests.push(failure);
     groups.set(key, group);
   }
-  // The hint that speaks to most of a mistake's tests first.
   for (const group of groups.values()) {
-    const score = (hint: Hint) => group.tests.filter((t) => hintsFor([hint], t).length > 0).length;
+    // Tests that all failed for the same words (a hook that could not load the
+    // code: a missing file or export) are best told in those words.
+    const messages = new Set(group.tests.map((t) => t.message));
+    if (messages.size === 1 && group.tests.length > 1 && group.tests[0]!.message) group.what = group.tests[0]!.message;
+    // Something every test trips over is the code's shape, not one rule: no hint.
+    if (messages.size === 1 && group.tests.length === total && total > 3) continue;
+    // The hint that speaks to most of a mistake's tests first.
+    const score = (hint: Hint) => group.tests.reduce((sum, t) => sum + fit(hint, t), 0);
     group.hints = hints.filter((h) => score(h) > 0).sort((a, b) => score(b) - score(a) || a.number - b.number);
   }
   return [...groups.values()].sort((a, b) => b.tests.length - a.tests.length);
@@ -91,7 +98,7 @@ export function stepReport(result: StepResult, options: { coach: boolean; part?:
   const unfinished = earlier.filter((p) => result.results.some((r) => !r.ok && inPart(step, p.id, r))).map((p) => p.id);
   if (unfinished.length > 0) lines.push(yellow(`  Part "${options.part}" builds on ${unfinished.map((p) => `"${p}"`).join(', ')}, which ${unfinished.length > 1 ? 'still fail' : 'still fails'}: finish ${unfinished.length > 1 ? 'those' : 'that'} first.`));
   if (failures.length === 0) return [...lines, green(`  All ${mine.length} tests pass.`)];
-  const found = mistakes(failures, loadExercise(step)?.hints ?? []);
+  const found = mistakes(failures, loadExercise(step)?.hints ?? [], mine.length);
   lines.push(`  ${mine.length - failures.length} of ${mine.length} tests pass. ${found.length === 1 ? 'One thing' : `${found.length} things`} to fix:`);
   for (const m of found) {
     const count = m.tests.length === 1 ? '1 test' : `${m.tests.length} tests`;
@@ -101,6 +108,9 @@ export function stepReport(result: StepResult, options: { coach: boolean; part?:
     if (example.message && example.message !== m.what) lines.push(dim(`           ${example.message}`));
     const hint = m.hints[0];
     if (hint) lines.push(yellow(`      hint ${hint.number}, "${hint.title}": npm run hint ${step.number} ${hint.number}`));
+    else if (m.tests.length === mine.length && mine.length > 3) {
+      lines.push(yellow(`      Every test stops at this: the code is not yet in the shape step ${step.number} wants. npm run exercise ${step.number} hands out its task and TODO markers.`));
+    }
   }
   return lines;
 }
@@ -175,7 +185,9 @@ function checkInChild(args: string[]): Promise<number> {
   const child = spawn(process.execPath, ['--import', 'tsx', `--test-reporter=${pathToFileURL(REPORTER).href}`, '--test-reporter-destination=stdout', fileURLToPath(import.meta.url), ...args], {
     cwd: root,
     stdio: 'inherit',
-    env: { ...process.env, NODE_TEST_CONTEXT: undefined },
+    // Without npm's settings: the arguments above are complete, and a flag npm
+    // took (npm_config_watch=true) would be read again and refused.
+    env: { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('npm_config_'))), NODE_TEST_CONTEXT: undefined },
   });
   return new Promise((resolve) => child.on('close', (code) => resolve(code ?? 1)));
 }
@@ -203,8 +215,14 @@ Options:
   } catch (err) {
     fail((err as Error).message);
   }
-  if (values.dir !== undefined && !existsSync(values.dir)) fail(`No folder ${values.dir}: npm run exercise <n> hands out one (or npm run start-from <n>).`);
-  if (values.dir !== undefined && rel(path.resolve(values.dir)).startsWith('..')) {
+  // Typed inside a workspace without --dir: that workspace is what to check.
+  const typedIn = process.env.INIT_CWD;
+  if (values.dir === undefined && typedIn && isWorkspace(typedIn)) {
+    values.dir = typedIn;
+    console.error(dim(`(checking ${rel(typedIn) || '.'}/, the folder you are in)`));
+  }
+  if (values.dir !== undefined && !existsSync(userPath(values.dir))) fail(`No folder ${values.dir}: npm run exercise <n> hands out one (or npm run start-from <n>).`);
+  if (values.dir !== undefined && rel(userPath(values.dir)).startsWith('..')) {
     fail(`Keep ${values.dir} inside the workshop folder (like workspace/), so that its code finds the installed packages.`);
   }
   if (values.part !== undefined) {
@@ -212,7 +230,7 @@ Options:
     if (!parts?.some((p) => p.id === values.part)) fail(`--part needs one step that has parts: npm run check -- 6 --part ${findStep(6).parts?.[0]?.id ?? 'key'}${values.dir ? ` --dir ${values.dir}` : ''}`);
   }
   if (values.watch && values.dir === undefined) fail('--watch checks your own folder: npm run check -- <n> --dir workspace --watch');
-  const dir = values.dir === undefined ? undefined : path.resolve(values.dir);
+  const dir = values.dir === undefined ? undefined : userPath(values.dir);
   const options: CheckOptions = { steps: chosen.map((s) => s.number), dir, part: values.part, coach: dir !== undefined && !values.all, quiet: Boolean(values.quiet) };
   // The arguments for a run of its own: as given, less --watch, and the folder made absolute.
   const args = [...chosen.map((s) => String(s.number)), ...(dir ? ['--dir', dir] : []), ...(values.part ? ['--part', values.part] : []), ...(values.all ? ['--all'] : []), ...(values.quiet ? ['--quiet'] : [])];

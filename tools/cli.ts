@@ -1,6 +1,7 @@
 // What every workshop command shares: parse flags with node:util's parseArgs,
 // answer --help, and turn a usage mistake into one line instead of a stack trace.
 import { realpathSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { findStep, type Step } from './steps.ts';
@@ -29,6 +30,9 @@ export interface PositionalSpec {
  * the positionals that do not look like the command's own, else those past
  * its maximum. Returns undefined when that cannot be told apart.
  */
+/** npm's own settings that share a name with a flag of ours: their npm_config_ value is npm's. */
+const NPM_SETTINGS = new Set(['cache', 'json', 'force', 'all', 'user', 'password', 'registry', 'token', 'prefix', 'global']);
+
 export function npmFlags<O extends Options>(
   options: O,
   positionals: string[],
@@ -44,11 +48,16 @@ export function npmFlags<O extends Options>(
     const value = env[`npm_config_${name.replace(/-/g, '_')}`];
     if (value === undefined || value === '') continue;
     if (option.type === 'boolean') values[name] = value === 'true';
-    // Only "true" is a flag npm took: any other value is npm's own setting
-    // of that name (npm_config_cache is always set, for one).
+    // "true": npm took the flag and passed its value on as a positional.
     else if (value === 'true') wanting.push(name);
+    // Another value: --dir=workspace, unless the name is one of npm's own
+    // settings, which npm sets whatever was typed (npm_config_cache, always).
+    else if (!NPM_SETTINGS.has(name)) values[name] = value;
   }
   if (wanting.length === 0) return { values: values as Values<O>, positionals };
+  // Two or more: npm keeps no order between flags and values, so guessing
+  // could swap them (--part key --dir workspace). Ask for the exact command.
+  if (wanting.length > 1) return undefined;
   const own = positionals.filter((p) => spec.looksLike?.(p) ?? true);
   const strangers = positionals.filter((p) => !(spec.looksLike?.(p) ?? true));
   let taken: string[];
@@ -79,12 +88,24 @@ export function cli<O extends Options>(usage: string, options: O, spec: Position
   }
   const fromNpm = npmFlags(options, parsed.positionals, spec);
   if (fromNpm === undefined) {
-    fail(`npm took the flags for itself: put them after --, as in\n  npm run ${process.env.npm_lifecycle_event ?? '<command>'} -- ${parsed.positionals.join(' ')} --<flag> <value>\n${usage.trim()}`);
+    const taken = Object.keys(options).filter((name) => process.env[`npm_config_${name.replace(/-/g, '_')}`] === 'true');
+    const own = parsed.positionals.filter((p) => spec.looksLike?.(p) ?? true).slice(0, spec.max);
+    const command = `npm run ${process.env.npm_lifecycle_event ?? '<command>'} -- ${[...own, ...taken.map((name) => `--${name} <${name}>`)].join(' ')}`;
+    fail(`npm took ${taken.map((n) => `--${n}`).join(' and ')} for itself and passed on ${parsed.positionals.join(' ')} without saying which is which. Type the flags after --:\n  ${command}`);
   }
   const merged = { values: { ...fromNpm.values, ...parsed.values }, positionals: fromNpm.positionals };
   if (Object.keys(fromNpm.values).length > 0) console.error(dim(`(read as: ${asTyped(merged)})`));
   if (merged.positionals.length > spec.max) fail(`Too many arguments: ${merged.positionals.join(' ')}\n${usage.trim()}`);
   return merged;
+}
+
+/**
+ * A folder or file the learner named, as they meant it: from the folder they
+ * typed the command in (npm runs every script at the workshop's root, and
+ * says where it was typed in INIT_CWD).
+ */
+export function userPath(value: string): string {
+  return path.resolve(process.env.INIT_CWD ?? process.cwd(), value);
 }
 
 /** The step a command was given, or the usage and exit 1. */

@@ -5,7 +5,7 @@
 // indentation are left out, so a learner's own comments are no difference.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { cli, cyan, dim, fail, green, isMain, red, stepArgument } from './cli.ts';
+import { cli, cyan, dim, fail, green, isMain, red, stepArgument, userPath } from './cli.ts';
 import { baseOf, rel, stepDir } from './steps.ts';
 import { listFiles } from './workspace.ts';
 
@@ -113,7 +113,7 @@ Options:
   let from: string;
   let label: string;
   if (values.dir !== undefined) {
-    from = path.resolve(values.dir);
+    from = userPath(values.dir);
     label = rel(from) || '.';
   } else {
     const base = baseOf(step);

@@ -19,7 +19,7 @@
 // A step in parts (step 06) tags a marker or a hint with "[part]" first.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { bold, cli, dim, fail, green, isMain, stepArgument } from './cli.ts';
+import { bold, cli, dim, fail, green, isMain, stepArgument, userPath } from './cli.ts';
 import { rel, stepDir, type Step } from './steps.ts';
 import { defaultWorkspace, handOut, replaceWorkspace } from './workspace.ts';
 
@@ -217,8 +217,17 @@ function withoutRegion(source: string, marker: Marker): string {
 
 /** Hints that speak to a failing test, by its name or message. */
 export function hintsFor(hints: Hint[], failure: { name: string; message?: string }): Hint[] {
+  return hints.filter((hint) => fit(hint, failure) > 0);
+}
+
+/**
+ * How closely a hint speaks to a failing test: the length of the longest of
+ * its words found in the test's name or message, so that "algorithm not
+ * pinned" wins over "got 200" when both are there; 0 when none is.
+ */
+export function fit(hint: Hint, failure: { name: string; message?: string }): number {
   const text = `${failure.name} ${failure.message ?? ''}`.toLowerCase();
-  return hints.filter((hint) => hint.tests.some((t) => text.includes(t)));
+  return Math.max(0, ...hint.tests.filter((t) => text.includes(t)).map((t) => t.length));
 }
 
 if (isMain(import.meta.url)) {
@@ -232,7 +241,7 @@ Options:
   const step = stepArgument(positionals, usage);
   const exercise = loadExercise(step);
   if (!exercise) fail(`Step ${step.number} has no exercise (it is the first, or a demo): npm run step ${step.number} runs it.`);
-  const dir = values.to ? path.resolve(values.to) : defaultWorkspace;
+  const dir = values.to ? userPath(values.to) : defaultWorkspace;
   const where = rel(dir);
   const files = await replaceWorkspace(dir, Boolean(values.force), `the exercise for step ${step.number}`, () => handOut(step, dir));
   const todos = exercise.markers.filter((m) => m.lines.some((l) => /^TODO\b/.test(l))).map((m) => m.file);

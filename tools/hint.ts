@@ -32,7 +32,7 @@ try {
 }
 if (values.reset) seen[key] = 0;
 
-const print = (hint: Hint) => console.log(`${bold(`Hint ${hint.number} of ${exercise.hints.length}: ${hint.title}`)}\n${hint.text}\n`);
+const print = (hint: Hint) => console.log(`${bold(`Hint ${hint.number} of ${exercise.hints.length}${hint.part ? ` (part ${hint.part})` : ''}: ${hint.title}`)}\n${hint.text}\n`);
 
 if (values.all) {
   hints.forEach(print);
@@ -44,7 +44,11 @@ if (values.all) {
   const index = Math.min(seen[key] ?? 0, hints.length - 1);
   print(hints[index]!);
   seen[key] = index + 1;
-  console.log(dim(index + 1 < hints.length ? `Still stuck? npm run hint ${step.number} gives the next one (${hints.length - index - 1} more).` : 'That was the last hint. npm run diff -- ' + `${step.number} --dir workspace shows the rest.`));
+  const again = values.part ? `npm run hint -- ${step.number} --part ${values.part}` : `npm run hint ${step.number}`;
+  const after = values.part
+    ? `npm run check -- ${step.number} --dir workspace --part ${values.part} says what is still wrong.`
+    : `npm run diff -- ${step.number} --dir workspace shows how your code differs from the step.`;
+  console.log(dim(index + 1 < hints.length ? `Still stuck? ${again} gives the next one (${hints.length - index - 1} more).` : `That was the last hint. ${after}`));
 }
 if (values.reset && !values.all) console.log(yellow('(starting again from the first hint)'));
 mkdirSync(path.dirname(memory), { recursive: true });

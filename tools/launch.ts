@@ -83,7 +83,9 @@ export function launchStep(step: Step, options: LaunchOptions = {}): Launched {
   return {
     urls,
     children,
-    async ready(timeoutMs = 15_000) {
+    // A minute: a step starts in a second or two, but much longer on a busy
+    // machine (the whole test suite at once on two cores).
+    async ready(timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
       for (const url of urls) {
         for (;;) {
@@ -117,7 +119,7 @@ export function banner(step: Step, urls: string[], label = `Step ${String(step.n
   const shown = urls.map((url) => url.replace('127.0.0.1', 'localhost'));
   const where = list.map((server, i) => `${list.length > 1 ? `${server.name ?? server.entry} on ` : ''}${shown[i]}`).join(', ');
   const tries = (step.try ?? []).map((line) => `  ${fillUrls(line, shown)}`);
-  return [`${bold(label)} listening: ${where}`, ...(tries.length ? ['Try, in another terminal:', ...tries] : []), dim('Ctrl-C stops it.')].join('\n');
+  return [`${bold(label)} listening: ${where}`, ...(tries.length ? ['Try, in another terminal, in the workshop folder:', ...tries] : []), dim('Ctrl-C stops it.')].join('\n');
 }
 
 export interface ForegroundOptions {

@@ -8,6 +8,11 @@
 function show(value, width = 80) {
   let text;
   if (value === undefined) text = 'undefined';
+  else if (Buffer.isBuffer(value)) {
+    // Bytes: as text when they are text (a secret), else as base64url.
+    const utf8 = value.toString('utf8');
+    text = /^[\x20-\x7e]*$/.test(utf8) ? `Buffer ${JSON.stringify(utf8)}` : `Buffer ${value.toString('base64url')} (base64url)`;
+  }
   else if (typeof value === 'bigint') text = `${value}n`;
   else if (value instanceof RegExp) text = String(value);
   else {

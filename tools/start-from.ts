@@ -1,6 +1,6 @@
 // npm run start-from <n>: copy the finished step n into workspace/ to carry on from there.
 import path from 'node:path';
-import { cli, dim, green, stepArgument } from './cli.ts';
+import { cli, dim, green, stepArgument, userPath } from './cli.ts';
 import { nextOf, rel } from './steps.ts';
 import { defaultWorkspace, replaceWorkspace, startFrom } from './workspace.ts';
 
@@ -14,7 +14,7 @@ Options:
 
 const { values, positionals } = cli(usage, { force: { type: 'boolean' }, to: { type: 'string' } }, { max: 1, looksLike: (p) => /^\d+$/.test(p) });
 const step = stepArgument(positionals, usage);
-const dir = values.to ? path.resolve(values.to) : defaultWorkspace;
+const dir = values.to ? userPath(values.to) : defaultWorkspace;
 const files = await replaceWorkspace(dir, Boolean(values.force), `step ${step.number}`, () => startFrom(step, dir));
 console.log(green(`${rel(dir)}/ now holds step ${step.number} (${step.title}): ${files.join(', ')}`));
 for (const next of nextOf(step)) {

@@ -17,7 +17,9 @@ export async function loginToken({ loginUrl, user = 'alice', password = 'pyconid
   });
   const body = (await res.json().catch(() => ({}))) as { token?: unknown };
   if (res.status !== 200 || typeof body.token !== 'string') {
-    throw new Error(`${url} answered ${res.status} without a token: ${res.status === 401 ? 'wrong user or password' : 'does this step issue tokens yet (step 03 on)?'}`);
+    const why =
+      res.status === 401 ? 'wrong user or password' : res.status === 429 ? 'too many failed logins: wait and try again' : res.status === 404 ? 'this server has no /login (steps 03 to 09 have one; in step 10 you sign in in the browser)' : 'does this step issue tokens (steps 03 to 09)?';
+    throw new Error(`${url} answered ${res.status} without a token: ${why}`);
   }
   return body.token;
 }

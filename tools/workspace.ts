@@ -49,6 +49,11 @@ function readManifest(dir: string): Manifest | undefined {
   }
 }
 
+/** Whether `dir` is a workspace the tools made (it has their manifest). */
+export function isWorkspace(dir: string): boolean {
+  return existsSync(path.join(dir, MANIFEST));
+}
+
 /** The step a workspace was started from, if it says. */
 export function workspaceStep(dir: string): Step | undefined {
   const manifest = readManifest(dir);
@@ -85,6 +90,12 @@ export function readmeFor(text: string, from: string, dir: string, step: Step): 
     .replace(/(src=")([^"]+)(")/g, (_, open: string, target: string, close: string) => `${open}${relink(target)}${close}`)
     .replaceAll(`steps/${step.slug}/`, `${rel(dir)}/`)
     .replace(new RegExp(`npm run step ${step.number}\\b`, 'g'), 'npm run dev');
+}
+
+/** The exercise as the learner reads it: without its markers and hints sections. */
+export function taskText(text: string, step: Step): string {
+  const kept = text.replace(/\r\n/g, '\n').split(/^(?=## )/m).filter((section) => !/^## (Markers|Hints)\b/.test(section));
+  return `${kept.join('').trimEnd()}\n\n## Stuck?\n\n\`npm run hint ${step.number}\` gives one hint at a time, each a nudge before the answer.\n`;
 }
 
 function writeManifest(dir: string, manifest: Omit<Manifest, 'files'>): string[] {
@@ -132,8 +143,9 @@ export function handOut(target: Step, dir: string): string[] {
     mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
     writeFileSync(path.join(dir, file), files.get(file)!);
   }
-  // The task replaces the base step's README: it says what to do now.
-  writeFileSync(path.join(dir, 'README.md'), readmeFor(exercise.text, stepDir(target), dir, target));
+  // The task replaces the base step's README: it says what to do now. The
+  // markers are in the code, and the hints come one at a time.
+  writeFileSync(path.join(dir, 'README.md'), readmeFor(taskText(exercise.text, target), stepDir(target), dir, target));
   return writeManifest(dir, { step: base.number, target: target.number });
 }
 

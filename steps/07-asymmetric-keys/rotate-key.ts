@@ -23,7 +23,9 @@ try {
     if (values.revoke === undefined) {
       const next = rotate(keys, now);
       const kid = next.at(-1)!.kid;
-      message = `New key ${kid.slice(0, 8)}... published. The login service signs with it one JWKS max-age (JWKS_MAX_AGE_SECONDS, 60 s by default) and 5 s from now, once every API has it; the key before stays published until its tokens expire.`;
+      message =
+        `New key ${kid.slice(0, 8)}... published now. It signs one JWKS max-age and 5 s from now (65 s with the ` +
+        'default JWKS_MAX_AGE_SECONDS of 60), when every API has it. The key before stays published until its tokens expire.';
       return next;
     }
     const wanted = values.revoke;

@@ -8,7 +8,7 @@ import { scryptSync } from 'node:crypto';
 import { test } from 'node:test';
 import { basic, get, show, type Answer } from './http.ts';
 import { inProof } from './step.ts';
-import { listen, type Listenable } from './step.ts';
+import { exportedApp, listen, type Listenable } from './step.ts';
 import { b64, decode, hmacToken, unsigned, withPayload } from './tokens.ts';
 
 export interface Hardened {
@@ -342,6 +342,27 @@ export interface ThrottledStep {
   serve(limits: LoginLimits): { app: Listenable; throttle: Throttle };
   /** The step's own limits. */
   limits(): LoginLimits;
+}
+
+/** What steps 06, 08 and 09 export for throttling: step 06's app.ts, as they share it. */
+export interface HmacLoginStep {
+  loadConfig(env: Record<string, string>): { users: Record<string, string>; throttle: Throttle };
+  createApp(config: never): unknown;
+  LoginThrottle: new (limits: LoginLimits) => Throttle;
+  LOGIN_LIMITS: LoginLimits;
+}
+
+/** The throttling rules for step 06's app.ts, or a step that carries it (08, 09), loaded as `step()`. */
+export function hmacThrottleRules(n: number, step: () => HmacLoginStep, secret: string): void {
+  throttleRules({
+    limits: () => step().LOGIN_LIMITS,
+    serve: (limits) => {
+      const config = step().loadConfig({ JWT_SECRET: secret });
+      // Cheap hashes (see FAST_USERS): the rules hash a hundred times.
+      Object.assign(config, { users: FAST_USERS, throttle: new (step().LoginThrottle)(limits) });
+      return { app: exportedApp({ app: step().createApp(config as never) }, n), throttle: config.throttle };
+    },
+  });
 }
 
 function assertTooMany(res: Answer, what: string, longest: number): void {
