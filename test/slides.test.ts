@@ -143,7 +143,9 @@ describe('slides and docs', { concurrency: true }, () => {
     const anatomy = (await importStep(0)) as { signByHand(claims: object, key: string): string; payload: object };
     const token = anatomy.signByHand(anatomy.payload, 'secret');
     const deck = read(path.join(root, 'slides', '00-jwt-anatomy.md'));
-    assert.ok(deck.includes(token), `Deck 00 must show the token step 00 prints: ${token}`);
+    // Too long for one line of a code box: the slide breaks it after each dot.
+    const broken = token.split('.').join('.\n');
+    assert.ok(deck.includes(broken), `Deck 00 must show the token step 00 prints, broken after each dot:\n${broken}`);
     for (const part of token.split('.')) assert.ok(deck.includes(part), `Deck 00 decodes each part: ${part}`);
   });
 
@@ -197,11 +199,11 @@ describe('slides and docs', { concurrency: true }, () => {
     assert.ok(index.includes('href="README.md"') && existsSync(path.join(work, 'all', 'README.md')), 'The index links the presenter\'s guide');
   });
 
-  test('every slide fits 1280x720: nothing outside, code 20 px and text 24 px as drawn', { skip: skipBrowser }, async () => {
+  test('every slide fits 1280x720: nothing outside, no code line wraps, code 20 px and text 24 px as drawn', { skip: skipBrowser }, async () => {
     assert.ok(toolchain && chromium, 'CI must install the slide toolchain (npm ci --prefix slides) and a Chromium (or set CHROME_PATH)');
     const files = await renderAll();
     const { problems } = await measureDecks(await chrome(), files.map((html, i) => ({ deck: `${decks[i]!.name}.md`, html })));
-    assert.deepEqual(problems.map(describeProblem), [], `Slides that do not fit (fix the slide, or show a smaller region of the code):\n${problems.map(describeProblem).join('\n')}`);
+    assert.deepEqual(problems.map(describeProblem), [], `Slides that do not fit (fix the slide, show a smaller region of the code, or break its long lines):\n${problems.map(describeProblem).join('\n')}`);
   });
 
   test('the fit check names the deck, the slide, the element and the size of what does not fit', { skip: skipBrowser }, async () => {
@@ -210,6 +212,9 @@ describe('slides and docs', { concurrency: true }, () => {
     mkdirSync(path.join(dir, 'diagrams'), { recursive: true });
     writeFileSync(path.join(dir, 'diagrams', 'tiny.svg'), '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1000 200" width="1000" height="200"><text x="10" y="50" font-size="12">a tiny label</text></svg>');
     const long = Array.from({ length: 40 }, (_, i) => `const line${i} = ${i};`).join('\n');
+    // 100 characters with its indent: a code box holds 84 at 22 px, so the
+    // rest goes on at column 0, as if it ran whatever the if says.
+    const wraps = "if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value!); // evict the oldest entry";
     const fixture = path.join(dir, 'too-long.md');
     writeFileSync(
       fixture,
@@ -219,6 +224,7 @@ describe('slides and docs', { concurrency: true }, () => {
         '## Small print\n\n<p style="font-size: 16px">Sixteen pixels is too small for the back of the room.</p>',
         '## Shrunk code\n\n<div style="transform: scale(0.5); transform-origin: top left">\n\n```ts\nconst shrunk = true;\n```\n\n</div>',
         '## A diagram\n\n![tiny](diagrams/tiny.svg)',
+        `## A line that wraps\n\n\`\`\`ts\nif (ready) {\n  ${wraps}\n}\nconst fits = 'eighty characters fit on one line of the code box, at 22 px: yes';\n\`\`\``,
       ].join('\n\n---\n\n'),
     );
     const [html] = await render(path.join(dir, 'out'), { decks: [{ name: 'too-long', file: fixture, title: 'A fixture' }] });
@@ -229,6 +235,8 @@ describe('slides and docs', { concurrency: true }, () => {
     assert.ok(find(/^too-long\.md slide 3: <p> "Sixteen pixels.*" has text drawn at 16 px, under 24 px$/), `Small text is named with its size:\n${messages.join('\n')}`);
     assert.ok(find(/^too-long\.md slide 4: <pre> "const shrunk = true;" has code drawn at 11 px, under 20 px$/), `A transform that shrinks code is measured as drawn:\n${messages.join('\n')}`);
     assert.ok(find(/^too-long\.md slide 5: <img> "tiny" has the label "a tiny label" drawn at \d+(\.\d+)? px, under 18 px$/), `A diagram's small label is named:\n${messages.join('\n')}`);
+    assert.ok(find(/^too-long\.md slide 6: <pre> "if \(ready\) \{ .*" has 1 line that wraps \(the longest is 100 characters\)$/), `A code line that wraps is named, with its length:\n${messages.join('\n')}`);
+    assert.ok(!messages.some((m) => /wrap/.test(m) && !/ slide 6: /.test(m)), `Code that is only long (slide 2) or shrunk (slide 4) does not wrap:\n${messages.join('\n')}`);
     assert.ok(!messages.some((m) => / slide 1: /.test(m)), `The title slide fits:\n${messages.join('\n')}`);
   });
 });

@@ -40,21 +40,6 @@ export interface LaunchOptions {
   instances?: number;
 }
 
-/**
- * A step's `redis` in steps/steps.json: what `npm run step -- <n> --redis`
- * runs. Read here, since only the launcher needs it.
- */
-export interface RedisMode {
-  /** How many instances of the entry to start, each on the next port. */
-  instances: number;
-  /** Settings every instance must share (the signing key): one random value when unset. */
-  shared?: string[];
-  /** The Try lines of this mode; {0}, {1}... are the instances. */
-  try?: string[];
-}
-
-export const redisMode = (step: Step): RedisMode | undefined => (step as Step & { redis?: RedisMode }).redis;
-
 /** The servers to start: the step's own, or `instances` copies of its entry. */
 export function serversOf(step: Step, instances?: number): Server[] {
   if (!instances) return servers(step);
@@ -195,7 +180,7 @@ export async function startRedis(executable = findRedisServer(), timeoutMs = 10_
  * Ctrl-C or until a server exits (its exit status becomes ours).
  */
 export async function runInForeground(step: Step, options: ForegroundOptions = {}): Promise<void> {
-  const mode = options.redis ? redisMode(step) : undefined;
+  const mode = options.redis ? step.redis : undefined;
   if (options.redis && !mode) fail(`Step ${step.number} has no --redis mode: it keeps everything in one process. Step 9 has one: npm run step -- 9 --redis`);
   const ports = portsFrom(step, options.port, mode?.instances);
   const problems = step.script ? [] : (await Promise.all(ports.map(portProblem))).filter((p) => p !== undefined);

@@ -29,6 +29,17 @@ export interface Step {
   env?: Record<string, string>;
   /** Parts a learner can finish one at a time: the checkpoint suites of each. */
   parts?: { id: string; title: string; suites: string[] }[];
+  /** What `npm run step -- <n> --redis` runs: instances of the entry sharing one Redis. */
+  redis?: RedisMode;
+}
+
+export interface RedisMode {
+  /** How many instances of the entry to start, each on the next port. */
+  instances: number;
+  /** Settings every instance must share (the signing key): one random value when unset. */
+  shared?: string[];
+  /** The Try lines of this mode; {0}, {1}... are the instances. */
+  try?: string[];
 }
 
 export interface Server {

@@ -23,8 +23,11 @@ export function base64url(data: string | Buffer): string {
 // #region by-hand
 // HMACSHA256(base64UrlEncode(header) + "." + base64UrlEncode(payload), secret)
 export function signByHand(claims: object, key: string): string {
-  const signingInput = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(claims))}`;
-  const signature = createHmac('sha256', key).update(signingInput).digest('base64url');
+  const signingInput =
+    base64url(JSON.stringify(header)) + '.' + base64url(JSON.stringify(claims));
+  const signature = createHmac('sha256', key)
+    .update(signingInput)
+    .digest('base64url');
   return `${signingInput}.${signature}`;
 }
 // #endregion

@@ -39,7 +39,8 @@ app.use(async (ctx, next) => {
   try {
     await next();
   } catch (err) {
-    const { status, headers } = err as { status?: number; headers?: Record<string, string> };
+    const { status, headers } =
+      err as { status?: number; headers?: Record<string, string> };
     if (status !== 401) throw err;
     ctx.status = 401;
     ctx.set(headers ?? CHALLENGE);

@@ -8,8 +8,9 @@ import auth from 'basic-auth';
 import jwt from 'jsonwebtoken';
 import { tokenRequired } from './token-required.ts';
 
-// The talk's demo values. Both are public now (they were on its slides), and
-// 'indonesia' is far too short for an HMAC key: step 06 shows what to do instead.
+// The talk's demo values. Both are public now (they were on its slides),
+// and 'indonesia' is far too short for an HMAC key: step 06 shows what to
+// do instead.
 const SECRET_KEY = 'indonesia';
 const PASSWORD = 'pyconid';
 const TOKEN_SECONDS = 40;
@@ -43,7 +44,8 @@ app.use(async (ctx, next) => {
   try {
     await next();
   } catch (err) {
-    const { status, headers } = err as { status?: number; headers?: Record<string, string> };
+    const { status, headers } =
+      err as { status?: number; headers?: Record<string, string> };
     if (status !== 401) throw err;
     ctx.status = 401;
     ctx.set(headers ?? CHALLENGE);
@@ -67,7 +69,9 @@ router.get('/login', loginRequired, (ctx) => {
   // exp is seconds since the epoch (RFC 7519 section 2, NumericDate).
   const exp = Math.floor(Date.now() / 1000) + TOKEN_SECONDS;
   // noTimestamp: the talk's payload is {user, exp}; jsonwebtoken would add iat.
-  const token = jwt.sign({ user: name, exp }, SECRET_KEY, { algorithm: 'HS256', noTimestamp: true });
+  const token = jwt.sign({ user: name, exp }, SECRET_KEY, {
+    algorithm: 'HS256', noTimestamp: true,
+  });
   ctx.body = { token };
 });
 

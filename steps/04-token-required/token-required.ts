@@ -15,9 +15,9 @@ export function tokenRequired(secretKey: string): Middleware {
     try {
       // ?token=a&token=b gives an array: not a token.
       if (typeof token !== 'string') throw new TypeError('more than one token');
-      // Pin the algorithm. The talk's jwt.decode(token, key) let the token's own
-      // header choose it, so a token saying "alg": "none" (no signature at all)
-      // or an HMAC keyed with a public RSA key could pass. Current PyJWT
+      // Pin the algorithm. The talk's jwt.decode(token, key) let the token's
+      // own header choose it, so a token saying "alg": "none" (no signature at
+      // all) or an HMAC keyed with a public RSA key could pass. Current PyJWT
       // refuses to decode without algorithms=[...] for that reason.
       jwt.verify(token, secretKey, { algorithms: ['HS256'] });
 // #endregion

@@ -71,7 +71,9 @@ const loginRequired: Koa.Middleware = (ctx, next) => {
 router.get('/login', loginRequired, (ctx) => {
   const { name } = auth.parse(ctx.get('Authorization'))!;
   const exp = Math.floor(Date.now() / 1000) + TOKEN_SECONDS;
-  const token = jwt.sign({ user: name, exp }, SECRET_KEY, { algorithm: 'HS256', noTimestamp: true });
+  const token = jwt.sign({ user: name, exp }, SECRET_KEY, {
+    algorithm: 'HS256', noTimestamp: true,
+  });
   ctx.body = { token };
 });
 // #endregion
@@ -83,7 +85,8 @@ app.use(async (ctx, next) => {
   try {
     await next();
   } catch (err) {
-    const { status, headers } = err as { status?: number; headers?: Record<string, string> };
+    const { status, headers } =
+      err as { status?: number; headers?: Record<string, string> };
     if (status !== 401) throw err;
     ctx.status = 401;
     ctx.set(headers ?? CHALLENGE);

@@ -42,20 +42,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (message:
   if (env.JWT_SECRET === undefined || env.JWT_SECRET === '') {
     secret = randomBytes(MIN_KEY_BYTES);
     warn('JWT_SECRET is not set: using a random key, so tokens will not survive a restart (npm run secret makes one to keep).');
-  // #region key-check
   } else {
+    // #region key-check
     secret = Buffer.from(env.JWT_SECRET, 'utf8');
     if (secret.length < MIN_KEY_BYTES) {
       throw new ConfigError(
-        `JWT_SECRET is ${secret.length} bytes; HS256 needs at least ${MIN_KEY_BYTES} random bytes (RFC 7518 section 3.2). Make one with: npm run secret`,
+        `JWT_SECRET is ${secret.length} bytes; HS256 needs at least ` +
+          `${MIN_KEY_BYTES} random bytes (RFC 7518 section 3.2). ` +
+          'Make one with: npm run secret',
       );
     }
     // Long enough is not random enough: 32 spaces or 32 "a"s are no secret.
     if (/^(.)\1*$/su.test(env.JWT_SECRET) || env.JWT_SECRET.trim() === '') {
-      throw new ConfigError('JWT_SECRET is one character repeated or only whitespace, which anyone can guess. Make a random one with: npm run secret');
+      throw new ConfigError(
+        'JWT_SECRET is one character repeated or only whitespace, which anyone ' +
+          'can guess. Make a random one with: npm run secret',
+      );
     }
+    // #endregion
   }
-  // #endregion
   // #endregion
   return {
     // jsonwebtoken given a string secret turns it into a key on every call;
@@ -90,7 +95,9 @@ function wholeSeconds(env: NodeJS.ProcessEnv, name: string, fallback: number): n
 // the password itself. N=16384 is Node's default; OWASP's password storage
 // cheat sheet asks for N=2^17 in production.
 const DEMO_USERS: Record<string, string> = {
-  alice: 'scrypt$16384$8$1$fLyh3zoFhgIvNe6yHtk1Lg$r-lvpKYe5l8dZ9ozrh74CwW-ms8aE8P2Zv054KyHm6o',
+  alice:
+    'scrypt$16384$8$1$fLyh3zoFhgIvNe6yHtk1Lg$' +
+    'r-lvpKYe5l8dZ9ozrh74CwW-ms8aE8P2Zv054KyHm6o',
 };
 // #endregion
 
@@ -121,7 +128,8 @@ export async function checkUser(
   users: Record<string, string>,
   name: string,
   password: string,
-  compare: (password: string, stored: string) => Promise<boolean> = passwordMatches,
+  compare: (password: string, stored: string) => Promise<boolean> =
+    passwordMatches,
 ): Promise<boolean> {
   const stored = Object.hasOwn(users, name) ? users[name]! : undefined;
   const matches = await compare(password, stored ?? dummyHash(users));
@@ -159,13 +167,27 @@ export class AuthError extends Error {
 // RFC 6750 section 3: no token -> 401 with a bare challenge; a bad token ->
 // 401 invalid_token; a malformed request -> 400 invalid_request. The
 // description must not hold `"` or `\` (section 3, error_description).
-function bearerError(status: 400 | 401, error: 'invalid_token' | 'invalid_request', message: string): AuthError {
-  return new AuthError(status, `Bearer realm="${REALM}", error="${error}", error_description="${message}"`, error, message);
+function bearerError(
+  status: 400 | 401,
+  error: 'invalid_token' | 'invalid_request',
+  message: string,
+): AuthError {
+  return new AuthError(
+    status,
+    `Bearer realm="${REALM}", error="${error}", error_description="${message}"`,
+    error,
+    message,
+  );
 }
+// #endregion
 
 const missingToken = () =>
-  new AuthError(401, `Bearer realm="${REALM}"`, 'unauthorized', 'This resource needs a token: send Authorization: Bearer <token>.');
-// #endregion
+  new AuthError(
+    401,
+    `Bearer realm="${REALM}"`,
+    'unauthorized',
+    'This resource needs a token: send Authorization: Bearer <token>.',
+  );
 
 const badCredentials = () =>
   // RFC 7617 section 2.1: say the server decodes credentials as UTF-8.
@@ -293,19 +315,30 @@ export class LoginThrottle {
 }
 
 // #region bearer
-// RFC 6750 section 2.1: Authorization: Bearer <b64token>, the scheme in any case.
+// #region bearer-url
+// RFC 6750 section 2.1: Authorization: Bearer <b64token>, scheme in any case.
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
 function bearerToken(ctx: Koa.Context): string {
   // RFC 6750 section 5.3: tokens in URLs end up in logs, history and Referer.
   if ('token' in ctx.query || 'access_token' in ctx.query) {
-    throw bearerError(400, 'invalid_request', 'Send the token in the Authorization header (Bearer), never in the URL.');
+    throw bearerError(
+      400,
+      'invalid_request',
+      'Send the token in the Authorization header (Bearer), never in the URL.',
+    );
   }
   const header = ctx.get('Authorization');
   // No credentials, or another scheme: a bare challenge (RFC 6750 section 3.1).
   if (!/^bearer(\s|$)/i.test(header)) throw missingToken();
+  // #endregion
   const match = BEARER.exec(header);
-  if (!match) throw bearerError(400, 'invalid_request', 'The Authorization header must be Bearer followed by one token.');
+  if (!match)
+    throw bearerError(
+      400,
+      'invalid_request',
+      'The Authorization header must be Bearer followed by one token.',
+    );
   return match[1]!;
 }
 // #endregion
@@ -351,7 +384,8 @@ export class VerifiedTokens {
 
   add(token: string, claims: Claims): void {
     // A Map iterates in insertion order: the first key is the oldest entry.
-    if (this.claims.size >= MAX_CACHED_TOKENS) this.claims.delete(this.claims.keys().next().value!);
+    if (this.claims.size >= MAX_CACHED_TOKENS)
+      this.claims.delete(this.claims.keys().next().value!);
     this.claims.set(token, claims);
   }
 }
@@ -378,7 +412,8 @@ export function verifyToken(token: string, config: Config, cache = new VerifiedT
   // its own key; crit would ask for extensions this server does not know.
   const header = decodeHeader(token);
   if (!header) throw invalid('The token header is not JSON.');
-  const extra = Object.keys(header).filter((name) => name !== 'alg' && name !== 'typ');
+  const extra = Object.keys(header)
+    .filter((name) => name !== 'alg' && name !== 'typ');
   if (header.alg !== 'HS256' || header.typ !== 'JWT' || extra.length > 0) {
     throw invalid('The token header may only hold alg HS256 and typ JWT.');
   }
@@ -391,7 +426,7 @@ export function verifyToken(token: string, config: Config, cache = new VerifiedT
       algorithms: ['HS256'], // RFC 8725 section 3.1: never let the token choose
       issuer: config.issuer, // RFC 8725 section 3.8
       audience: config.audience, // RFC 8725 section 3.9
-      clockTolerance: config.clockToleranceSeconds, // a number: a string would disable exp
+      clockTolerance: config.clockToleranceSeconds, // a number: '5' disables exp
       clockTimestamp: now,
     });
   // #endregion
@@ -408,14 +443,20 @@ export function verifyToken(token: string, config: Config, cache = new VerifiedT
 
   // #region claims-check
   // RFC 7519 section 7.2 step 10: the claims must be a JSON object.
-  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) throw invalid('The token claims are not a JSON object.');
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload))
+    throw invalid('The token claims are not a JSON object.');
   const claims = payload as Record<string, unknown>;
   // jsonwebtoken checks exp only when it is there, and takes 1e999 (Infinity).
-  if (!isTime(claims.exp) || !isTime(claims.iat)) throw invalid('The token needs whole-second exp and iat claims.');
-  if ('nbf' in claims && !isTime(claims.nbf)) throw invalid('The token nbf claim is not a time.');
-  if (typeof claims.sub !== 'string' || claims.sub === '') throw invalid('The token needs a sub claim.');
-  if (claims.iat > now + config.clockToleranceSeconds) throw invalid('The token was issued in the future.');
-  if (claims.exp - claims.iat > config.ttlSeconds) throw invalid('The token lives longer than this server issues tokens for.');
+  if (!isTime(claims.exp) || !isTime(claims.iat))
+    throw invalid('The token needs whole-second exp and iat claims.');
+  if ('nbf' in claims && !isTime(claims.nbf))
+    throw invalid('The token nbf claim is not a time.');
+  if (typeof claims.sub !== 'string' || claims.sub === '')
+    throw invalid('The token needs a sub claim.');
+  if (claims.iat > now + config.clockToleranceSeconds)
+    throw invalid('The token was issued in the future.');
+  if (claims.exp - claims.iat > config.ttlSeconds)
+    throw invalid('The token lives longer than this server issues tokens for.');
   // #endregion
   cache.add(token, claims as unknown as Claims);
   return claims as unknown as Claims;
@@ -456,14 +497,14 @@ export function createApp(config: Config): Koa {
       aud: config.audience,
       iat,
       exp: iat + config.ttlSeconds,
-      jti: randomUUID(), // RFC 7519 section 4.1.7: lets a token be revoked or logged
+      jti: randomUUID(), // RFC 7519 section 4.1.7: to revoke or log a token
     };
     const token = jwt.sign(claims, config.key, { algorithm: 'HS256' });
     // RFC 6749 section 5.1: a response carrying a token must not be cached.
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { token, token_type: 'Bearer', expires_in: config.ttlSeconds };
-  });
     // #endregion
+  });
 
   app.use(router.routes());
   app.use(router.allowedMethods());

@@ -70,14 +70,28 @@ export class JwksClient {
     if (!this.keys.has(kid) && this.inFlight) await this.inFlight;
   // #endregion
     // #region unknown-kid
+    // #region new-kid
     // A new kid may be a key published since our fetch: look once more.
-    if (!this.keys.has(kid) && this.mayFetch(now) && this.fetchedAt < now && now >= this.unknownKidAt + this.config.refetchSeconds) {
+    if (
+      !this.keys.has(kid) &&
+      this.mayFetch(now) &&
+      this.fetchedAt < now &&
+      now >= this.unknownKidAt + this.config.refetchSeconds
+    ) {
       this.unknownKidAt = now;
       await this.refresh();
     }
+    // #endregion
     if (this.config.now() >= this.fetchedAt + this.maxAge) {
       // Not the token's fault: we cannot tell whether it is good.
-      throw new AuthError(503, undefined, 'temporarily_unavailable', 'The login service\'s public keys cannot be fetched right now; try again shortly.', this.config.refetchSeconds);
+      throw new AuthError(
+        503,
+        undefined,
+        'temporarily_unavailable',
+        'The login service\'s public keys cannot be fetched right now; ' +
+          'try again shortly.',
+        this.config.refetchSeconds,
+      );
     }
     return this.keys.get(kid);
   }
@@ -96,14 +110,21 @@ export class JwksClient {
   private async fetchKeys(): Promise<void> {
     try {
       // #region fetch-jwks
-      const res = await fetch(this.config.jwksUrl, { signal: AbortSignal.timeout(this.config.fetchTimeoutMs) });
+      const res = await fetch(this.config.jwksUrl, {
+        signal: AbortSignal.timeout(this.config.fetchTimeoutMs),
+      });
       if (!res.ok) throw new Error(`it answered ${res.status}`);
       const { keys } = (await res.json()) as { keys?: JsonWebKey[] };
       if (!Array.isArray(keys)) throw new Error('it is not a JWK Set');
       const fresh = new Map<string, KeyObject>();
       for (const jwk of keys) {
         // Only what this API expects: EC P-256 signing keys for ES256.
-        if (typeof jwk?.kid !== 'string' || jwk.kty !== 'EC' || jwk.crv !== 'P-256' || (jwk.use && jwk.use !== 'sig') || (jwk.alg && jwk.alg !== 'ES256')) continue;
+        if (
+          typeof jwk?.kid !== 'string' || jwk.kty !== 'EC' || jwk.crv !== 'P-256' ||
+          (jwk.use && jwk.use !== 'sig') || (jwk.alg && jwk.alg !== 'ES256')
+        ) {
+          continue;
+        }
         const key = publicKey(jwk);
         if (key) fresh.set(jwk.kid, key);
       // #endregion
@@ -133,12 +154,21 @@ const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
 function bearerToken(ctx: Koa.Context): string {
   if ('token' in ctx.query || 'access_token' in ctx.query) {
-    throw bearerError(400, 'invalid_request', 'Send the token in the Authorization header (Bearer), never in the URL.');
+    throw bearerError(
+      400,
+      'invalid_request',
+      'Send the token in the Authorization header (Bearer), never in the URL.',
+    );
   }
   const header = ctx.get('Authorization');
   if (!/^bearer(\s|$)/i.test(header)) throw missingToken();
   const match = BEARER.exec(header);
-  if (!match) throw bearerError(400, 'invalid_request', 'The Authorization header must be Bearer followed by one token.');
+  if (!match)
+    throw bearerError(
+      400,
+      'invalid_request',
+      'The Authorization header must be Bearer followed by one token.',
+    );
   return match[1]!;
 }
 
@@ -164,12 +194,17 @@ export async function verifyToken(token: string, config: ApiConfig, jwks: JwksCl
   // public key (RS256/HS256 confusion, RFC 8725 section 2.1).
   const header = decodeHeader(token);
   if (!header) throw invalid('The token header is not JSON.');
-  const extra = Object.keys(header).filter((name) => !['alg', 'typ', 'kid'].includes(name));
-  if (header.alg !== 'ES256' || header.typ !== 'JWT' || typeof header.kid !== 'string' || extra.length > 0) {
+  const extra = Object.keys(header)
+    .filter((name) => !['alg', 'typ', 'kid'].includes(name));
+  if (
+    header.alg !== 'ES256' || header.typ !== 'JWT' ||
+    typeof header.kid !== 'string' || extra.length > 0
+  ) {
     throw invalid('The token header may only hold alg ES256, typ JWT and a kid.');
   }
   const key = await jwks.key(header.kid);
-  if (!key) throw invalid('The token was signed with a key this service does not know.');
+  if (!key)
+    throw invalid('The token was signed with a key this service does not know.');
   // #endregion
 
   const now = config.now();
@@ -191,13 +226,19 @@ export async function verifyToken(token: string, config: ApiConfig, jwks: JwksCl
     throw invalid('The token is malformed.');
   }
 
-  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) throw invalid('The token claims are not a JSON object.');
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload))
+    throw invalid('The token claims are not a JSON object.');
   const claims = payload as Record<string, unknown>;
-  if (!isTime(claims.exp) || !isTime(claims.iat)) throw invalid('The token needs whole-second exp and iat claims.');
-  if ('nbf' in claims && !isTime(claims.nbf)) throw invalid('The token nbf claim is not a time.');
-  if (typeof claims.sub !== 'string' || claims.sub === '') throw invalid('The token needs a sub claim.');
-  if (claims.iat > now + config.clockToleranceSeconds) throw invalid('The token was issued in the future.');
-  if (claims.exp - claims.iat > config.ttlSeconds) throw invalid('The token lives longer than this server issues tokens for.');
+  if (!isTime(claims.exp) || !isTime(claims.iat))
+    throw invalid('The token needs whole-second exp and iat claims.');
+  if ('nbf' in claims && !isTime(claims.nbf))
+    throw invalid('The token nbf claim is not a time.');
+  if (typeof claims.sub !== 'string' || claims.sub === '')
+    throw invalid('The token needs a sub claim.');
+  if (claims.iat > now + config.clockToleranceSeconds)
+    throw invalid('The token was issued in the future.');
+  if (claims.exp - claims.iat > config.ttlSeconds)
+    throw invalid('The token lives longer than this server issues tokens for.');
   return { sub: claims.sub };
 }
 

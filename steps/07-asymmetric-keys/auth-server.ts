@@ -53,7 +53,9 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig
 
 // The users, as in step 06: alice / pyconid as a salted scrypt hash.
 const DEMO_USERS: Record<string, string> = {
-  alice: 'scrypt$16384$8$1$fLyh3zoFhgIvNe6yHtk1Lg$r-lvpKYe5l8dZ9ozrh74CwW-ms8aE8P2Zv054KyHm6o',
+  alice:
+    'scrypt$16384$8$1$fLyh3zoFhgIvNe6yHtk1Lg$' +
+    'r-lvpKYe5l8dZ9ozrh74CwW-ms8aE8P2Zv054KyHm6o',
 };
 // An unknown user costs a hash with the same N, r and p as a real one.
 const dummyHash = (users: Record<string, string>) => {
@@ -198,7 +200,14 @@ export function createAuthApp(config: AuthConfig): Koa {
 
     // #region sign-es256
     const iat = config.now();
-    const claims = { sub: credentials.name, iss: config.issuer, aud: config.audience, iat, exp: iat + config.ttlSeconds, jti: randomUUID() };
+    const claims = {
+      sub: credentials.name,
+      iss: config.issuer,
+      aud: config.audience,
+      iat,
+      exp: iat + config.ttlSeconds,
+      jti: randomUUID(),
+    };
     // The private key signs; the kid in the header tells verifiers which
     // public key of the JWKS to check it with.
     const { kid, key } = config.keys().signingKey(iat);

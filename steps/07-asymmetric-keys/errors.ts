@@ -21,12 +21,26 @@ export class AuthError extends Error {
 }
 
 // RFC 6750 section 3; the description must not hold `"` or `\`.
-export function bearerError(status: 400 | 401, error: 'invalid_token' | 'invalid_request', message: string): AuthError {
-  return new AuthError(status, `Bearer realm="${REALM}", error="${error}", error_description="${message}"`, error, message);
+export function bearerError(
+  status: 400 | 401,
+  error: 'invalid_token' | 'invalid_request',
+  message: string,
+): AuthError {
+  return new AuthError(
+    status,
+    `Bearer realm="${REALM}", error="${error}", error_description="${message}"`,
+    error,
+    message,
+  );
 }
 
 export const missingToken = () =>
-  new AuthError(401, `Bearer realm="${REALM}"`, 'unauthorized', 'This resource needs a token: send Authorization: Bearer <token>.');
+  new AuthError(
+    401,
+    `Bearer realm="${REALM}"`,
+    'unauthorized',
+    'This resource needs a token: send Authorization: Bearer <token>.',
+  );
 
 export const badCredentials = () =>
   new AuthError(401, 'Basic realm="Login Required", charset="UTF-8"', 'unauthorized', 'Could not verify: the user name or password is wrong.');

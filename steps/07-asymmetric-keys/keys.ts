@@ -65,10 +65,11 @@ export class KeyRing {
   }
 
   // #region signing-key
-  /** The key that signs now: the last whose time has come, or the longest published. */
+  /** The key that signs now: the last whose time has come, or the first. */
   signingKey(now: number): { kid: string; key: KeyObject } {
     const usable = this.turns.filter((k) => k.revokedAt === undefined);
-    const current = usable.filter((k) => this.start(k) <= now).at(-1) ?? usable[0]!;
+    const current =
+      usable.filter((k) => this.start(k) <= now).at(-1) ?? usable[0]!;
     let key = this.privateKeys.get(current.kid);
     if (!key) {
       key = createPrivateKey({ key: current.privateJwk, format: 'jwk' });
@@ -84,7 +85,7 @@ export class KeyRing {
   }
 
   // #region key-lifecycle
-  /** Published at once; signs one JWKS max-age later. */
+  /** Published at once; signs one JWKS max-age plus the clock leeway later. */
   private start(key: StoredKey): number {
     if (key.signsAtOnce) return key.createdAt;
     return key.createdAt + this.times.publishAhead;

@@ -57,12 +57,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (message:
     secret = Buffer.from(env.JWT_SECRET, 'utf8');
     if (secret.length < MIN_KEY_BYTES) {
       throw new ConfigError(
-        `JWT_SECRET is ${secret.length} bytes; HS256 needs at least ${MIN_KEY_BYTES} random bytes (RFC 7518 section 3.2). Make one with: npm run secret`,
+        `JWT_SECRET is ${secret.length} bytes; HS256 needs at least ` +
+          `${MIN_KEY_BYTES} random bytes (RFC 7518 section 3.2). ` +
+          'Make one with: npm run secret',
       );
     }
     // Long enough is not random enough: 32 spaces or 32 "a"s are no secret.
     if (/^(.)\1*$/su.test(env.JWT_SECRET) || env.JWT_SECRET.trim() === '') {
-      throw new ConfigError('JWT_SECRET is one character repeated or only whitespace, which anyone can guess. Make a random one with: npm run secret');
+      throw new ConfigError(
+        'JWT_SECRET is one character repeated or only whitespace, which anyone ' +
+          'can guess. Make a random one with: npm run secret',
+      );
     }
   }
   return {
@@ -116,7 +121,9 @@ function redisUrl(value: string): string {
 // the password itself. N=16384 is Node's default; OWASP's password storage
 // cheat sheet asks for N=2^17 in production.
 const DEMO_USERS: Record<string, string> = {
-  alice: 'scrypt$16384$8$1$fLyh3zoFhgIvNe6yHtk1Lg$r-lvpKYe5l8dZ9ozrh74CwW-ms8aE8P2Zv054KyHm6o',
+  alice:
+    'scrypt$16384$8$1$fLyh3zoFhgIvNe6yHtk1Lg$' +
+    'r-lvpKYe5l8dZ9ozrh74CwW-ms8aE8P2Zv054KyHm6o',
 };
 
 const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen: number, options: object) => Promise<Buffer>;
@@ -145,7 +152,8 @@ export async function checkUser(
   users: Record<string, string>,
   name: string,
   password: string,
-  compare: (password: string, stored: string) => Promise<boolean> = passwordMatches,
+  compare: (password: string, stored: string) => Promise<boolean> =
+    passwordMatches,
 ): Promise<boolean> {
   const stored = Object.hasOwn(users, name) ? users[name]! : undefined;
   const matches = await compare(password, stored ?? dummyHash(users));
@@ -181,12 +189,26 @@ export class AuthError extends Error {
 // RFC 6750 section 3: no token -> 401 with a bare challenge; a bad token ->
 // 401 invalid_token; a malformed request -> 400 invalid_request. The
 // description must not hold `"` or `\` (section 3, error_description).
-function bearerError(status: 400 | 401, error: 'invalid_token' | 'invalid_request', message: string): AuthError {
-  return new AuthError(status, `Bearer realm="${REALM}", error="${error}", error_description="${message}"`, error, message);
+function bearerError(
+  status: 400 | 401,
+  error: 'invalid_token' | 'invalid_request',
+  message: string,
+): AuthError {
+  return new AuthError(
+    status,
+    `Bearer realm="${REALM}", error="${error}", error_description="${message}"`,
+    error,
+    message,
+  );
 }
 
 const missingToken = () =>
-  new AuthError(401, `Bearer realm="${REALM}"`, 'unauthorized', 'This resource needs a token: send Authorization: Bearer <token>.');
+  new AuthError(
+    401,
+    `Bearer realm="${REALM}"`,
+    'unauthorized',
+    'This resource needs a token: send Authorization: Bearer <token>.',
+  );
 
 const badCredentials = () =>
   // RFC 7617 section 2.1: say the server decodes credentials as UTF-8.
@@ -316,19 +338,28 @@ export class LoginThrottle {
   }
 }
 
-// RFC 6750 section 2.1: Authorization: Bearer <b64token>, the scheme in any case.
+// RFC 6750 section 2.1: Authorization: Bearer <b64token>, scheme in any case.
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
 function bearerToken(ctx: Koa.Context): string {
   // RFC 6750 section 5.3: tokens in URLs end up in logs, history and Referer.
   if ('token' in ctx.query || 'access_token' in ctx.query) {
-    throw bearerError(400, 'invalid_request', 'Send the token in the Authorization header (Bearer), never in the URL.');
+    throw bearerError(
+      400,
+      'invalid_request',
+      'Send the token in the Authorization header (Bearer), never in the URL.',
+    );
   }
   const header = ctx.get('Authorization');
   // No credentials, or another scheme: a bare challenge (RFC 6750 section 3.1).
   if (!/^bearer(\s|$)/i.test(header)) throw missingToken();
   const match = BEARER.exec(header);
-  if (!match) throw bearerError(400, 'invalid_request', 'The Authorization header must be Bearer followed by one token.');
+  if (!match)
+    throw bearerError(
+      400,
+      'invalid_request',
+      'The Authorization header must be Bearer followed by one token.',
+    );
   return match[1]!;
 }
 
@@ -372,7 +403,8 @@ export class VerifiedTokens {
 
   add(token: string, claims: Claims): void {
     // A Map iterates in insertion order: the first key is the oldest entry.
-    if (this.claims.size >= MAX_CACHED_TOKENS) this.claims.delete(this.claims.keys().next().value!);
+    if (this.claims.size >= MAX_CACHED_TOKENS)
+      this.claims.delete(this.claims.keys().next().value!);
     this.claims.set(token, claims);
   }
 }
@@ -397,7 +429,8 @@ export function verifyToken(token: string, config: Config, cache = new VerifiedT
   // its own key; crit would ask for extensions this server does not know.
   const header = decodeHeader(token);
   if (!header) throw invalid('The token header is not JSON.');
-  const extra = Object.keys(header).filter((name) => name !== 'alg' && name !== 'typ');
+  const extra = Object.keys(header)
+    .filter((name) => name !== 'alg' && name !== 'typ');
   if (header.alg !== 'HS256' || header.typ !== 'JWT' || extra.length > 0) {
     throw invalid('The token header may only hold alg HS256 and typ JWT.');
   }
@@ -408,7 +441,7 @@ export function verifyToken(token: string, config: Config, cache = new VerifiedT
       algorithms: ['HS256'], // RFC 8725 section 3.1: never let the token choose
       issuer: config.issuer, // RFC 8725 section 3.8
       audience: config.audience, // RFC 8725 section 3.9
-      clockTolerance: config.clockToleranceSeconds, // a number: a string would disable exp
+      clockTolerance: config.clockToleranceSeconds, // a number: '5' disables exp
       clockTimestamp: now,
     });
   } catch (err) {
@@ -423,16 +456,22 @@ export function verifyToken(token: string, config: Config, cache = new VerifiedT
   }
 
   // RFC 7519 section 7.2 step 10: the claims must be a JSON object.
-  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) throw invalid('The token claims are not a JSON object.');
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload))
+    throw invalid('The token claims are not a JSON object.');
   const claims = payload as Record<string, unknown>;
   // jsonwebtoken checks exp only when it is there, and takes 1e999 (Infinity).
-  if (!isTime(claims.exp) || !isTime(claims.iat)) throw invalid('The token needs whole-second exp and iat claims.');
-  if ('nbf' in claims && !isTime(claims.nbf)) throw invalid('The token nbf claim is not a time.');
-  if (typeof claims.sub !== 'string' || claims.sub === '') throw invalid('The token needs a sub claim.');
+  if (!isTime(claims.exp) || !isTime(claims.iat))
+    throw invalid('The token needs whole-second exp and iat claims.');
+  if ('nbf' in claims && !isTime(claims.nbf))
+    throw invalid('The token nbf claim is not a time.');
+  if (typeof claims.sub !== 'string' || claims.sub === '')
+    throw invalid('The token needs a sub claim.');
   // RFC 7519 section 4.1.7: without a jti, a token cannot be revoked alone.
   if (typeof claims.jti !== 'string' || claims.jti === '' || claims.jti.length > 64) throw invalid('The token needs a jti claim.');
-  if (claims.iat > now + config.clockToleranceSeconds) throw invalid('The token was issued in the future.');
-  if (claims.exp - claims.iat > config.ttlSeconds) throw invalid('The token lives longer than this server issues tokens for.');
+  if (claims.iat > now + config.clockToleranceSeconds)
+    throw invalid('The token was issued in the future.');
+  if (claims.exp - claims.iat > config.ttlSeconds)
+    throw invalid('The token lives longer than this server issues tokens for.');
   cache.add(token, claims as unknown as Claims);
   return claims as unknown as Claims;
 }
@@ -450,7 +489,9 @@ const PAGE_FILES: Record<string, [file: string, type: string]> = {
 // <script> cannot run, so cannot read the token held in memory.
 export const SECURITY_HEADERS = {
   'Content-Security-Policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "default-src 'none'; script-src 'self'; style-src 'self'; " +
+    "connect-src 'self'; img-src 'self'; base-uri 'none'; " +
+    "form-action 'none'; frame-ancestors 'none'",
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
 };
@@ -568,7 +609,7 @@ export function createApp(config: Config): Koa {
       aud: config.audience,
       iat,
       exp: iat + config.ttlSeconds,
-      jti: randomUUID(), // RFC 7519 section 4.1.7: lets a token be revoked or logged
+      jti: randomUUID(), // RFC 7519 section 4.1.7: to revoke or log a token
     };
     const token = jwt.sign(claims, config.key, { algorithm: 'HS256' });
     // RFC 6749 section 5.1: a response carrying a token must not be cached.

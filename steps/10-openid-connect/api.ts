@@ -112,7 +112,7 @@ class ProviderKeys {
   }
 }
 
-// RFC 6750 section 2.1: Authorization: Bearer <b64token>, the scheme in any case.
+// RFC 6750 section 2.1: Authorization: Bearer <b64token>, scheme in any case.
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
 function bearerToken(ctx: Koa.Context, config: ApiConfig): string {

@@ -13,7 +13,9 @@ import { escape, servePage } from './pages.ts';
 // The demo account alice / pyconid as a salted scrypt hash, as in step 06;
 // the password is never stored.
 export const DEMO_USERS: Record<string, string> = {
-  alice: 'scrypt$16384$8$1$fLyh3zoFhgIvNe6yHtk1Lg$r-lvpKYe5l8dZ9ozrh74CwW-ms8aE8P2Zv054KyHm6o',
+  alice:
+    'scrypt$16384$8$1$fLyh3zoFhgIvNe6yHtk1Lg$' +
+    'r-lvpKYe5l8dZ9ozrh74CwW-ms8aE8P2Zv054KyHm6o',
 };
 
 // An unknown user is checked against this hash, so that a wrong user name

@@ -7,6 +7,8 @@
 //  - an element or a line of text ends below, right of, above or left of it,
 //    or in its bottom or right margin (the bottom one holds the page number);
 //  - a code block or a table is cut off inside its own box;
+//  - a line of code wraps: a code block draws more lines than its source has
+//    (the continuation starts at column 0 and loses its indentation);
 //  - code is drawn under 20 px, other text under 24 px;
 //  - a label of an SVG diagram is drawn under 18 px;
 //  - a screenshot (PNG) is drawn at under 75% of its size.
@@ -136,6 +138,43 @@ const MEASURE = `(async (limits) => {
       } else if (px < limits.text && !sized.has(el)) {
         sized.add(el);
         add(el, 'has text drawn at ' + px + ' px, under ' + limits.text + ' px');
+      }
+    }
+    // Code blocks: every source line drawn on one line. A line that wraps
+    // goes on at column 0, without its indentation, and reads as another
+    // statement. Each text node is split at its newlines; a source line
+    // whose pieces are drawn at more than one height has wrapped.
+    for (const pre of section.querySelectorAll('pre, marp-pre')) {
+      if (pre.parentElement && pre.parentElement.closest('pre, marp-pre')) continue;
+      const code = pre.querySelector('code') || pre;
+      const tops = [[]];
+      const codeWalker = document.createTreeWalker(code, NodeFilter.SHOW_TEXT);
+      for (let node = codeWalker.nextNode(); node; node = codeWalker.nextNode()) {
+        const parts = node.textContent.split('\\n');
+        let offset = 0;
+        for (const [i, part] of parts.entries()) {
+          if (i > 0) tops.push([]);
+          if (part.trim()) {
+            const range = document.createRange();
+            range.setStart(node, offset);
+            range.setEnd(node, offset + part.length);
+            for (const r of range.getClientRects()) if (r.width > 0 && r.height > 0) tops.at(-1).push(r);
+          }
+          offset += part.length + 1;
+        }
+      }
+      const sourceLines = code.textContent.replace(/\\n$/, '').split('\\n');
+      const wrapped = [];
+      for (const [i, rects] of tops.entries()) {
+        if (rects.length < 2) continue;
+        const sorted = rects.map((r) => ({ top: r.top, height: r.height })).sort((a, b) => a.top - b.top);
+        // Pieces of one line differ in height by a pixel or two (spans of the
+        // highlighter); a new drawn line starts at least half a line lower.
+        if (sorted.some((r, j) => j > 0 && r.top - sorted[j - 1].top > sorted[j - 1].height / 2)) wrapped.push(sourceLines[i] || '');
+      }
+      if (wrapped.length) {
+        const longest = Math.max(...wrapped.map((line) => line.length));
+        add(pre, 'has ' + wrapped.length + (wrapped.length === 1 ? ' line that wraps' : ' lines that wrap') + ' (the longest is ' + longest + ' characters)');
       }
     }
     // Images: the labels of an SVG diagram, the pixels of a screenshot.

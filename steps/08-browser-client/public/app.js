@@ -30,12 +30,17 @@ function say(message) {
 // Every request: credentials 'omit' so that a 401 with a Basic challenge is
 // handed to us instead of making the browser pop up its own login dialog.
 async function call(method, path, headers = {}, note = '') {
-  const res = await fetch(path, { method, headers, credentials: 'omit', cache: 'no-store' });
+  const res = await fetch(path, {
+    method, headers, credentials: 'omit', cache: 'no-store',
+  });
   const body = await res.text();
   const entry = document.createElement('li');
   entry.className = res.ok ? 'ok' : 'refused';
   const challenge = res.headers.get('WWW-Authenticate');
-  entry.textContent = `${method} ${path}${note} -> ${res.status}${challenge ? `\nWWW-Authenticate: ${challenge}` : ''}\n${body}`;
+  entry.textContent =
+    `${method} ${path}${note} -> ${res.status}` +
+    (challenge ? `\nWWW-Authenticate: ${challenge}` : '') +
+    `\n${body}`;
   entry.style.whiteSpace = 'pre-wrap';
   $('log').prepend(entry);
 // #endregion
@@ -101,19 +106,32 @@ function encodePart(value) {
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
-// #region tamper
 $('tamper').addEventListener('click', async () => {
-  if (token === null) return say('Log in first: there is no token to tamper with.');
+  if (token === null)
+    return say('Log in first: there is no token to tamper with.');
+  // #region tamper
   const [header, payload, signature] = token.split('.');
   const claims = decodePart(payload);
   const before = String(claims.sub);
   const first = before.charAt(0);
-  claims.sub = (first === first.toUpperCase() ? first.toLowerCase() : first.toUpperCase()) + before.slice(1);
+  claims.sub =
+    (first === first.toUpperCase()
+      ? first.toLowerCase()
+      : first.toUpperCase()) + before.slice(1);
   const forged = `${header}.${encodePart(claims)}.${signature}`;
-  const { status, json } = await call('GET', '/protected', { Authorization: `Bearer ${forged}` }, ` (sub "${before}" changed to "${claims.sub}")`);
-  say(`Tampered token: /protected answered ${status}${json?.error ? ` ${json.error}` : ''}: ${json?.message ?? ''}`);
+  const { status, json } = await call(
+    'GET',
+    '/protected',
+    { Authorization: `Bearer ${forged}` },
+    ` (sub "${before}" changed to "${claims.sub}")`,
+  );
+  // #endregion
+  say(
+    `Tampered token: /protected answered ${status}` +
+      (json?.error ? ` ${json.error}` : '') +
+      `: ${json?.message ?? ''}`,
+  );
 });
-// #endregion
 
 $('forget').addEventListener('click', () => {
   token = null;

@@ -40,7 +40,10 @@ async function call(method, path, headers = {}, note = '') {
   const entry = document.createElement('li');
   entry.className = res.ok ? 'ok' : 'refused';
   const challenge = res.headers.get('WWW-Authenticate');
-  entry.textContent = `${method} ${path}${note} -> ${res.status}${challenge ? `\nWWW-Authenticate: ${challenge}` : ''}\n${body}`;
+  entry.textContent =
+    `${method} ${path}${note} -> ${res.status}` +
+    (challenge ? `\nWWW-Authenticate: ${challenge}` : '') +
+    `\n${body}`;
   entry.style.whiteSpace = 'pre-wrap';
   $('log').prepend(entry);
   let json;
@@ -156,15 +159,28 @@ function encodePart(value) {
 }
 
 $('tamper').addEventListener('click', async () => {
-  if (token === null) return say('Log in first: there is no token to tamper with.');
+  if (token === null)
+    return say('Log in first: there is no token to tamper with.');
   const [header, payload, signature] = token.split('.');
   const claims = decodePart(payload);
   const before = String(claims.sub);
   const first = before.charAt(0);
-  claims.sub = (first === first.toUpperCase() ? first.toLowerCase() : first.toUpperCase()) + before.slice(1);
+  claims.sub =
+    (first === first.toUpperCase()
+      ? first.toLowerCase()
+      : first.toUpperCase()) + before.slice(1);
   const forged = `${header}.${encodePart(claims)}.${signature}`;
-  const { status, json } = await call('GET', '/protected', { Authorization: `Bearer ${forged}` }, ` (sub "${before}" changed to "${claims.sub}")`);
-  say(`Tampered token: /protected answered ${status}${json?.error ? ` ${json.error}` : ''}: ${json?.message ?? ''}`);
+  const { status, json } = await call(
+    'GET',
+    '/protected',
+    { Authorization: `Bearer ${forged}` },
+    ` (sub "${before}" changed to "${claims.sub}")`,
+  );
+  say(
+    `Tampered token: /protected answered ${status}` +
+      (json?.error ? ` ${json.error}` : '') +
+      `: ${json?.message ?? ''}`,
+  );
 });
 
 $('forget').addEventListener('click', () => {
