@@ -17,4 +17,5 @@ const result = await new Promise((resolve, reject) => {
   const flood = autocannon({ url, headers, connections, duration: seconds, ...(rate ? { overallRate: rate } : {}) }, (err, done) => (err ? reject(err) : resolve(done)));
   flood.on('response', (_client, status) => (statuses[status] = (statuses[status] ?? 0) + 1));
 });
-console.log(JSON.stringify({ rps: result.requests.average, statuses, errors: result.errors }));
+// Total over duration: a short or capped run may have no whole one-second sample.
+console.log(JSON.stringify({ rps: result.requests.total / Math.max(result.duration, 0.001), statuses, errors: result.errors }));

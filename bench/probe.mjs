@@ -44,4 +44,5 @@ const [load] = await Promise.all([
   timeEach(login, loginMs, loginStatuses),
   pageUrls.length ? timeEach(page, pageMs) : undefined,
 ]);
-console.log(JSON.stringify({ protectedRps: load.requests.average, protectedNon2xx: load.non2xx, loginMs, loginStatuses, pageMs }));
+// Total over duration: a short or capped run may have no whole one-second sample.
+console.log(JSON.stringify({ protectedRps: load.requests.total / Math.max(load.duration, 0.001), protectedNon2xx: load.non2xx, loginMs, loginStatuses, pageMs }));
