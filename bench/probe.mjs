@@ -11,7 +11,8 @@ const pause = () => new Promise((resolve) => setTimeout(resolve, 250));
 
 /** Time `request` again and again until the deadline; one that takes 30 s counts as 30 s. */
 async function timeEach(request, times, statuses) {
-  while (Date.now() < deadline) {
+  // At least once, however late this process got going on a busy machine.
+  do {
     const start = performance.now();
     try {
       const status = await request(AbortSignal.timeout(30_000));
@@ -21,7 +22,7 @@ async function timeEach(request, times, statuses) {
     }
     times.push(Math.round(performance.now() - start));
     await pause();
-  }
+  } while (Date.now() < deadline);
 }
 
 const alice = { Authorization: `Basic ${Buffer.from('alice:pyconid').toString('base64')}` };
