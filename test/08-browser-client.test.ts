@@ -83,7 +83,9 @@ checkpoint(8, () => {
       page.setDefaultTimeout(10_000);
       // The page's clock stands still at START + 1 s, whatever the machine's
       // load; the server's clock is START. Tests move both.
-      await page.clock.install({ time: START * 1000 });
+      // Installed ten seconds early: pauseAt may only go forward, and on a busy
+      // machine a second can pass between the two calls.
+      await page.clock.install({ time: START * 1000 - 10_000 });
       await page.clock.pauseAt(START * 1000 + 1000);
       await page.goto(server.url);
       return page;

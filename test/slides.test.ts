@@ -142,7 +142,7 @@ describe('slides and docs', { concurrency: true }, () => {
   test('the token decoded on slide 00 is the one step 00 makes', async () => {
     const anatomy = (await importStep(0)) as { signByHand(claims: object, key: string): string; payload: object };
     const token = anatomy.signByHand(anatomy.payload, 'secret');
-    const deck = read(path.join(root, 'slides', '00-jwt-anatomy.md'));
+    const deck = read(path.join(root, 'slides', '00-jwt-anatomy.md')).replace(/\r\n/g, '\n');
     // Too long for one line of a code box: the slide breaks it after each dot.
     const broken = token.split('.').join('.\n');
     assert.ok(deck.includes(broken), `Deck 00 must show the token step 00 prints, broken after each dot:\n${broken}`);
