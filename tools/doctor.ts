@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { findChromium, noBrowser } from './chromium.ts';
 import { cli, dim, green, isMain, red, yellow } from './cli.ts';
-import { portProblem } from './ports.ts';
+import { freePortRun, portProblem } from './ports.ts';
 import { root, servers, steps } from './steps.ts';
 
 export interface Finding {
@@ -55,9 +55,10 @@ export function checkInstall(dir = root): Finding[] {
 /** Whether a port is free to listen on, naming the steps that use it. */
 export async function checkPort(port: number, usedBy = 'the steps'): Promise<Finding> {
   const problem = await portProblem(port);
-  return problem === undefined
-    ? { ok: true, what: `port ${port} is free (${usedBy})` }
-    : { ok: false, what: `${problem} (${usedBy})`, fix: `Stop what uses it, or run those steps on other ports: npm run step -- <n> --port ${port + 10}` };
+  if (problem === undefined) return { ok: true, what: `port ${port} is free (${usedBy})` };
+  // A step with several servers takes the ports after --port: suggest a run that is free.
+  const base = await freePortRun(Math.max(...steps.filter((step) => !step.script).map((step) => servers(step).length)));
+  return { ok: false, what: `${problem} (${usedBy})`, fix: `Stop what uses it, or run those steps on ports that are free now: npm run step -- <n> --port ${base}` };
 }
 
 /** Every port a step of the manifest listens on by default, with the steps that use it. */

@@ -217,7 +217,11 @@ export async function runInForeground(step: Step, options: ForegroundOptions = {
   process.on('SIGINT', () => {});
   // A step with a mistake in it may take a while (watch mode waits for the
   // fix): print the banner whenever it first answers, and never time out.
-  if (step.script) return;
+  if (step.script) {
+    // A script prints and is done, but watch mode keeps the terminal: say so.
+    if (options.watch) console.log(dim(`Step ${step.number} is a script, not a server: it runs again when you save one of its files. Ctrl-C stops it.`));
+    return;
+  }
   const shown = mode ? { ...step, try: mode.try } : options.tryStep ? { ...step, try: options.tryStep.try } : step;
   launched.ready(24 * 3600 * 1000).then(
     () => {

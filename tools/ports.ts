@@ -25,3 +25,12 @@ export function portProblem(port: number): Promise<string | undefined> {
     probe.listen(port, () => probe.close(() => resolve(undefined)));
   });
 }
+
+/** The first port from `from` on, in steps of 100, where `count` ports in a row are free. */
+export async function freePortRun(count: number, from = 4000): Promise<number> {
+  for (let base = from; base + count <= 65536; base += 100) {
+    const problems = await Promise.all(Array.from({ length: count }, (_, i) => portProblem(base + i)));
+    if (problems.every((p) => p === undefined)) return base;
+  }
+  throw new Error(`no ${count} free ports in a row from ${from} on`);
+}

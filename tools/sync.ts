@@ -65,16 +65,23 @@ export function yourTurn(step: Step): string | undefined {
   const base = baseOf(step);
   if (!exercise || !base) return undefined;
   const title = exercise.title.replace(/^Step \d+:\s*/, '');
-  const width = `npm run check -- ${step.number} --dir workspace`.length + 2;
+  const check = `npm run check -- ${step.number} --dir workspace`;
+  // A step in parts is checked a part at a time, then whole.
+  const first = step.parts?.[0];
+  const lines: [string, string][] = [
+    // A script step leaves nothing to build on: the exercise is a file of TODOs.
+    [`npm run exercise ${step.number}`, base.script ? 'app.ts with TODO markers' : `step ${String(base.number).padStart(2, '0')} with TODO markers`],
+    ...(first ? ([[`${check} --part ${first.id}`, 'one part at a time'], [check, `all ${step.parts!.length} parts`]] as [string, string][]) : [[check, 'until it says done'] as [string, string]]),
+    [`npm run hint ${step.number}`, 'one hint at a time'],
+  ];
+  const width = Math.max(...lines.map(([command]) => command.length)) + 2;
   return [
     `## Your turn: ${title}`,
     '',
     ...exercise.task.map((t) => `- ${t}`),
     '',
     '```sh',
-    `${`npm run exercise ${step.number}`.padEnd(width)}# step ${String(base.number).padStart(2, '0')} with TODO markers`,
-    `${`npm run check -- ${step.number} --dir workspace`.padEnd(width)}# until it says done`,
-    `${`npm run hint ${step.number}`.padEnd(width)}# one hint at a time`,
+    ...lines.map(([command, comment]) => `${command.padEnd(width)}# ${comment}`),
     '```',
   ].join('\n');
 }

@@ -39,7 +39,7 @@ try {
     return next;
   });
   console.log(message);
-  console.log('The running login service picks it up on its next request: curl http://localhost:3000/.well-known/jwks.json');
+  console.log(`The running login service picks it up on its next request: curl http://localhost:${Number(process.env.PORT) || 3000}/.well-known/jwks.json`);
 } catch (err) {
   // One line saying what is wrong, never a stack trace.
   if (err instanceof ConfigError) console.error(err.message);
