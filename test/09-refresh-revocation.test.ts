@@ -106,7 +106,7 @@ checkpoint(9, () => {
 
   // The parts side by side, each with its own server and clock; within a
   // part, one test at a time.
-  describe('side by side', { concurrency: true }, () => {
+  describe('step 09', { concurrency: true }, () => {
     describe('settings', () => {
       test('access tokens last 5 minutes, a login 1 day, the grace window 10 s; each can be set', () => {
         const config = step.loadConfig({ JWT_SECRET: SECRET });
@@ -189,10 +189,20 @@ checkpoint(9, () => {
       // everywhere at one time must not refuse the tokens of a later test.
       const clock = { now: START + 100_000 };
       const later = (seconds: number) => (clock.now += seconds);
+      // Every key and value the server writes to its store, to prove that no
+      // refresh token is kept as it was sent.
+      const written: string[] = [];
       const app = serve(async () => {
         const config = step.loadConfig({ JWT_SECRET: SECRET });
         Object.assign(config, { users: FAST_USERS }); // cheap hashes: see FAST_USERS
         config.now = () => clock.now;
+        const store = config.store;
+        config.store = {
+          get: (keys, now) => store.get(keys, now),
+          set: (key, value, until, now) => (written.push(key, value), store.set(key, value, until, now)),
+          add: (key, value, until, now) => (written.push(key, value), store.add(key, value, until, now)),
+          close: () => store.close(),
+        };
         return exportedApp({ app: step.createApp(config) }, 9);
       });
 
@@ -255,6 +265,16 @@ checkpoint(9, () => {
           assertInvalidGrant(replay, `The spent refresh token, ${GRACE} s later`, /already used/);
           assert.equal(setCookie(replay)?.value, '', `The refusal clears the cookie: ${JSON.stringify(replay.headers.getSetCookie())}`);
           assertInvalidGrant(await refresh(app.url, user.cookie), 'Its successor, after the replay (RFC 9700 section 4.14.2: the whole family is revoked, since nobody can tell the thief from the user)');
+        });
+
+        test('the store never holds a refresh token as sent: only its hash', async () => {
+          later(100);
+          const first = await login(app.url);
+          const second = assertRefreshed(await refresh(app.url, first.cookie), 'The refresh token from /login');
+          later(GRACE);
+          await refresh(app.url, first.cookie); // a replay: spent and revoked
+          const found = written.filter((text) => [first.cookie, second.cookie].some((token) => text.includes(token)));
+          assert.deepEqual(found, [], 'No key or value written to the store contains a refresh token: store its hash (spent:<hash>), so that a copy of the store logs nobody in');
         });
 
         test('two refreshes at once (two tabs) get the same successor, and nobody is logged out', async () => {
@@ -329,10 +349,12 @@ checkpoint(9, () => {
           const laptop = await login(app.url);
           const phone = await login(app.url);
           later(1);
+          const tablet = await login(app.url);
           const res = await post(`${app.url}/auth/logout-everywhere`, { ...CSRF, ...bearer(laptop.token), Cookie: `${COOKIE}=${laptop.cookie}` });
           assert.equal(res.status, 200, `POST /auth/logout-everywhere with a valid access token answers 200: ${show(res)}`);
           assertRevoked(await protectedWith(app.url, laptop.token), 'The access token that logged out everywhere');
           assertRevoked(await protectedWith(app.url, phone.token), 'Another session\'s access token (a per-user not-before time)');
+          assertRevoked(await protectedWith(app.url, tablet.token), 'An access token issued in the same second as the logout: iat counts whole seconds, so refuse iat <= not-before, not only iat < not-before');
           assertInvalidGrant(await refresh(app.url, phone.cookie), 'Another session\'s refresh token');
           later(1);
           const again = await login(app.url);
@@ -353,7 +375,7 @@ checkpoint(9, () => {
             const without: Record<string, string>[] = [{}, { 'X-Requested-With': 'XMLHttpRequest' }];
             for (const headers of without) {
               const res = await post(`${app.url}${route}`, { ...headers, ...bearer(token), Cookie: `${COOKIE}=${cookie}` });
-              assert.equal(res.status, 403, `${route} with ${JSON.stringify(headers)} must be refused: a form on another site can send a cookie, not a header: ${show(res)}`);
+              assert.equal(res.status, 403, `${route} ${'X-Requested-With' in headers ? `with X-Requested-With: ${headers['X-Requested-With']}` : 'without X-Requested-With'} must be refused (only "fetch" passes): a form on another site can send a cookie, not a header: ${show(res)}`);
               assert.equal((res.json as { error?: unknown })?.error, 'forbidden', `The 403 body is JSON {"error": "forbidden", "message"}: ${show(res)}`);
             }
           }
@@ -565,16 +587,24 @@ checkpoint(9, () => {
       }
       // Polled every 50 ms: a tab in the background gets no animation frames,
       // which waitForFunction polls on by default.
-      const textIn = (page: Page, element: string, pattern: RegExp) =>
-        (page.waitForFunction as unknown as (f: (a: [string, string]) => boolean, a: [string, string], o: object) => Promise<unknown>).call(
-          page,
-          ([id, source]) => {
-            const { document } = globalThis as unknown as { document: { getElementById(id: string): { textContent: string | null } | null } };
-            return new RegExp(source).test(document.getElementById(id)?.textContent ?? '');
-          },
-          [element, pattern.source],
-          { polling: 50 },
-        );
+      // A wait that times out says what the page showed instead.
+      const textIn = async (page: Page, element: string, pattern: RegExp) => {
+        try {
+          await (page.waitForFunction as unknown as (f: (a: [string, string]) => boolean, a: [string, string], o: object) => Promise<unknown>).call(
+            page,
+            ([id, source]) => {
+              const { document } = globalThis as unknown as { document: { getElementById(id: string): { textContent: string | null } | null } };
+              return new RegExp(source).test(document.getElementById(id)?.textContent ?? '');
+            },
+            [element, pattern.source],
+            { polling: 50 },
+          );
+        } catch (err) {
+          if ((err as Error).name !== 'TimeoutError') throw err;
+          const shown = ((await page.locator(`#${element}`).textContent().catch(() => null)) ?? '').trim().replace(/\s+/g, ' ');
+          assert.fail(`The page never showed ${pattern} in #${element}; it showed ${JSON.stringify(shown.slice(0, 160))}`);
+        }
+      };
       const status = (page: Page, pattern: RegExp) => textIn(page, 'status', pattern);
       const shownToken = async (page: Page) => (await Promise.all(['header', 'payload', 'signature'].map((p) => page.locator(`#token-${p}`).textContent()))).join('.');
       // Focus and Enter, as a keyboard user would: click() first waits for the

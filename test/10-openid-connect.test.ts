@@ -144,6 +144,15 @@ checkpoint(10, () => {
     provider.mount(step.provider.createProviderApp(step.provider.loadProviderConfig(env)));
     webApp.mount(makeWebApp());
     api.mount(makeApi());
+    // The provider's first answers are slow (it builds its keys and routes),
+    // and on a busy machine the app's first discovery can outlast its 2 s
+    // timeout and answer 503, as it should. Warm both before the tests.
+    await fetch(`${provider.url}/.well-known/openid-configuration`).then((res) => res.arrayBuffer());
+    for (let tries = 0; tries < 5; tries++) {
+      const res = await fetch(`${webApp.url}/login`, { redirect: 'manual' });
+      await res.arrayBuffer();
+      if (res.status !== 503) break;
+    }
   });
 
   after(async () => {
@@ -239,7 +248,7 @@ checkpoint(10, () => {
       for (const [user, password] of [['alice', 'wrong'], ['bob', 'pyconid']] as const) {
         const agent = new Agent();
         const { url, answer } = await throughProvider(agent, `${webApp.url}/login`, { password: 'x' });
-        assert.ok(answer, 'The login page is reached');
+        assert.ok(answer && formAction(answer.text, '/login'), `The provider's login page is reached: ${answer ? show(answer) : url}`);
         const res = await agent.post(new URL(formAction(answer.text, '/login')!, url).href, { user, password });
         assert.equal(res.status, 401, `${user} / ${password} must be refused on the provider's page: ${show(res)}`);
         assert.match(res.text, /user name or password is wrong/, 'The page says why');
@@ -298,6 +307,13 @@ checkpoint(10, () => {
       assert.match(challenge, /scope="write:messages"/, 'The challenge names the scope that is needed');
       assert.equal(res.headers.get('cache-control'), 'no-store', 'Errors are not cached');
       assert.equal(((await res.json()) as { error?: unknown }).error, 'insufficient_scope', 'The JSON body says insufficient_scope');
+    });
+
+    test('a scope is a whole word of the scope claim: write:messagesX or admin:write:messages is not write:messages', async () => {
+      for (const scope of ['read:messages write:messagesX', 'read:messages admin:write:messages', 'read:messages,write:messages']) {
+        const res = await fetch(messages(), { method: 'POST', headers: { ...bearer(insider({ scope })), 'Content-Type': 'application/json' }, body: '{"text":"hi"}' });
+        assert.equal(res.status, 403, `A token with scope ${JSON.stringify(scope)} has no write:messages: 403 insufficient_scope (split the claim on spaces, RFC 9068 section 2.2.3; a substring test lets it in). Got ${res.status}`);
+      }
     });
 
     test('POST /messages with write:messages posts', async () => {

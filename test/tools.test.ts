@@ -124,6 +124,7 @@ describe('learner tooling', { concurrency: true }, () => {
     assert.deepEqual(npmFlags(options, ['4', '3002'], step, { npm_config_port: 'true' }), { values: { port: '3002' }, positionals: ['4'] });
     assert.deepEqual(npmFlags(options, ['5'], step, { npm_config_force: 'true' }), { values: { force: true }, positionals: ['5'] });
     assert.deepEqual(npmFlags({ cache: { type: 'string' } } as const, ['5'], step, { npm_config_cache: '/home/me/.npm' }), { values: {}, positionals: ['5'] }, 'npm\'s own settings are not flags');
+    assert.deepEqual(npmFlags({ to: { type: 'string' } } as const, ['5'], step, { npm_config_token_description: 'ws2' }), { values: { to: 'ws2' }, positionals: ['5'] }, 'npm expands --to ws2 to --token-description ws2: still --to');
     assert.equal(npmFlags(options, ['5', 'a', 'b'], step, { npm_config_dir: 'true' }), undefined, 'Two candidates for one flag: ask for the exact command');
     assert.equal(npmFlags(options, ['6', 'key', 'workspace'], step, { npm_config_dir: 'true', npm_config_port: 'true' }), undefined, 'Two flags npm took: which value is whose is lost, so ask');
     assert.deepEqual(npmFlags(options, ['4'], step, { npm_config_dir: 'workspace' }), { values: { dir: 'workspace' }, positionals: ['4'] }, '--dir=workspace reaches us as npm_config_dir=workspace');

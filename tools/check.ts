@@ -54,7 +54,7 @@ export interface Mistake {
 export function mistakes(failures: TestResult[], hints: Hint[] = [], total = failures.length): Mistake[] {
   const groups = new Map<string, Mistake>();
   for (const failure of failures) {
-    const uncaught = /\(uncaught ([^)]*)\)/.exec(failure.message ?? '')?.[1];
+    const uncaught = /\(uncaught (.*)\)$/.exec(failure.message ?? '')?.[1];
     const got = /got (\d{3})\b/.exec(failure.message ?? '')?.[1];
     const key = failure.detail
       ? `${failure.detail}${uncaught ? `: the server threw ${uncaught}` : ''}`
@@ -109,7 +109,12 @@ export function stepReport(result: StepResult, options: { coach: boolean; part?:
     const hint = m.hints[0];
     if (hint) lines.push(yellow(`      hint ${hint.number}, "${hint.title}": npm run hint ${step.number} ${hint.number}`));
     else if (m.tests.length === mine.length && mine.length > 3) {
-      lines.push(yellow(`      Every test stops at this: the code is not yet in the shape step ${step.number} wants. npm run exercise ${step.number} hands out its task and TODO markers.`));
+      // An error of the code itself (it does not compile, or throws as it
+      // loads) is fixed where it points, not by starting over.
+      const crashed = /^\w*Error\b/.test(m.what) || /\.(?:ts|mjs|js):\d+/.test(m.what);
+      lines.push(yellow(crashed
+        ? `      Every test stops at this: the code does not load. Fix it where the message points (npm run dev shows the same error), then check again.`
+        : `      Every test stops at this: the code is not yet in the shape step ${step.number} wants. npm run exercise ${step.number} hands out its task and TODO markers.`));
     }
   }
   return lines;
@@ -142,6 +147,7 @@ export function checkReport(summary: StepResult[], options: CheckOptions): { tex
   for (const result of summary) {
     if (options.quiet || (summary.length > 1 && result.failed === 0)) continue;
     out.push('', ...stepReport(result, { coach: options.coach, part, where }));
+    if (result.step.expected && !options.quiet) out.push(dim(`  ${result.step.expected}`));
   }
   const failedIn = (s: StepResult) => (s.error !== undefined ? 1 : s.results.filter((r) => !r.ok && inPart(s.step, part, r)).length);
   if (summary.length > 1) {

@@ -32,6 +32,8 @@ export interface PositionalSpec {
  */
 /** npm's own settings that share a name with a flag of ours: their npm_config_ value is npm's. */
 const NPM_SETTINGS = new Set(['cache', 'json', 'force', 'all', 'user', 'password', 'registry', 'token', 'prefix', 'global']);
+/** Flags of ours that npm takes for the start of a setting of its own: --to becomes --token-description. */
+const NPM_EXPANDS: Record<string, string> = { to: 'token_description' };
 
 export function npmFlags<O extends Options>(
   options: O,
@@ -45,7 +47,8 @@ export function npmFlags<O extends Options>(
     // npm reads --no-watch as watch=false.
     const negated = name.startsWith('no-') ? env[`npm_config_${name.slice(3).replace(/-/g, '_')}`] : undefined;
     if (option.type === 'boolean' && negated === 'false') values[name] = true;
-    const value = env[`npm_config_${name.replace(/-/g, '_')}`];
+    const expanded = NPM_EXPANDS[name];
+    const value = env[`npm_config_${name.replace(/-/g, '_')}`] ?? (expanded ? env[`npm_config_${expanded}`] : undefined);
     if (value === undefined || value === '') continue;
     if (option.type === 'boolean') values[name] = value === 'true';
     // "true": npm took the flag and passed its value on as a positional.

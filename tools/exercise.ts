@@ -19,7 +19,7 @@
 // A step in parts (step 06) tags a marker or a hint with "[part]" first.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { bold, cli, dim, fail, green, isMain, stepArgument, userPath } from './cli.ts';
+import { bold, cli, dim, fail, green, isMain, stepArgument, userPath, yellow } from './cli.ts';
 import { rel, stepDir, type Step } from './steps.ts';
 import { defaultWorkspace, handOut, replaceWorkspace } from './workspace.ts';
 
@@ -236,11 +236,18 @@ Usage: npm run exercise <n>               the exercise for step n in workspace/:
        npm run exercise -- <n> --force    even over a workspace with your changes (a backup is kept)
 Options:
   --force        replace without asking; your changes go to a backup folder
-  --to <folder>  another folder than workspace/`;
-  const { values, positionals } = cli(usage, { force: { type: 'boolean' }, to: { type: 'string' } }, { max: 1, looksLike: (p) => /^\d+$/.test(p) });
+  --to <folder>  another folder than workspace/
+  --part <part>  accepted for step 06, whose exercise holds every part: check and hint take --part`;
+  const { values, positionals } = cli(usage, { force: { type: 'boolean' }, to: { type: 'string' }, part: { type: 'string' } }, { max: 1, looksLike: (p) => /^\d+$/.test(p) });
   const step = stepArgument(positionals, usage);
   const exercise = loadExercise(step);
   if (!exercise) fail(`Step ${step.number} has no exercise (it is the first, or a demo): npm run step ${step.number} runs it.`);
+  // One workspace holds every part: --part belongs to check and hint.
+  if (values.part !== undefined) {
+    const ids = (step.parts ?? []).map((p) => p.id);
+    if (!ids.includes(values.part)) fail(ids.length ? `Step ${step.number} has no part "${values.part}": its parts are ${ids.join(', ')}.` : `Step ${step.number} is not in parts: drop --part.`);
+    console.log(yellow(`The exercise holds all ${ids.length} parts; --part is for check and hint: npm run check -- ${step.number} --dir ${values.to ?? 'workspace'} --part ${values.part}`));
+  }
   const dir = values.to ? userPath(values.to) : defaultWorkspace;
   const where = rel(dir);
   const files = await replaceWorkspace(dir, Boolean(values.force), `the exercise for step ${step.number}`, () => handOut(step, dir));

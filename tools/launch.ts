@@ -103,7 +103,7 @@ export function banner(step: Step, urls: string[], label = `Step ${String(step.n
   // localhost for people: it is what they type, and what the docs show.
   const shown = urls.map((url) => url.replace('127.0.0.1', 'localhost'));
   const where = list.map((server, i) => `${list.length > 1 ? `${server.name ?? server.entry} on ` : ''}${shown[i]}`).join(', ');
-  const tries = (step.try ?? []).map((line) => `  ${fillUrls(line, shown)}`);
+  const tries = [...(step.try ?? []), ...(step.expected ? [`# ${step.expected}`] : [])].map((line) => `  ${fillUrls(line, shown)}`);
   return [`${bold(label)} listening: ${where}`, ...(tries.length ? ['Try, in another terminal, in the workshop folder:', ...tries] : []), dim('Ctrl-C stops it.')].join('\n');
 }
 
@@ -215,6 +215,15 @@ export async function runInForeground(step: Step, options: ForegroundOptions = {
   }
   // Ctrl-C reaches the children too; wait for them rather than die first.
   process.on('SIGINT', () => {});
+  // kill, an editor's stop button or a closed terminal reach only us: stop
+  // the servers, or they keep the ports.
+  for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      exiting = true;
+      launched.stop();
+      redis?.stop();
+    });
+  }
   // A step with a mistake in it may take a while (watch mode waits for the
   // fix): print the banner whenever it first answers, and never time out.
   if (step.script) {

@@ -3,6 +3,7 @@
 // parsing human output. Suites are left out: only tests count.
 // Plain JavaScript: node loads reporters before tsx can compile TypeScript.
 // The shape of a line is TestResult in run-tests.ts.
+import path from 'node:path';
 
 /** A value as a learner would write it, cut short when long. */
 function show(value, width = 80) {
@@ -77,13 +78,22 @@ function wantedAndGot(err) {
 function describe(error) {
   let err = error;
   // node:test wraps a failure in ERR_TEST_FAILURE; the assertion is its cause.
-  while (err && typeof err.cause === 'object' && err.cause) err = err.cause;
+  // A library's cause may be no error at all (openid-client gives the HTTP
+  // response): stop there, and say its status.
+  while (err && typeof err.cause === 'object' && err.cause && typeof err.cause.message === 'string') err = err.cause;
   const text = String(err?.message ?? error);
-  const first = text.split('\n')[0].trim();
+  const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);
+  let first = lines[0] ?? '';
   if (err?.code !== 'ERR_ASSERTION') {
-    // Not an assertion: an error in the code under test, named as such.
+    // Not an assertion: an error in the code under test, named as such. A
+    // compile error says "Transform failed with 1 error:" first and where
+    // on the next line: that line is the one to read.
+    const located = lines.find((line) => /\.(?:ts|mjs|js):\d+:\d+/.test(line));
+    const where = located && first.endsWith(':') ? /^(.+?\.(?:ts|mjs|js)):(\d+:\d+.*)$/.exec(located) : null;
+    if (where) first = `${path.relative(process.cwd(), where[1]).replaceAll('\\', '/')}:${where[2]}`;
     const name = err?.name && err.name !== 'Error' && !first.startsWith(err.name) ? `${err.name}: ` : '';
-    return { message: `${name}${first}` };
+    const status = typeof err?.cause?.status === 'number' ? ` (HTTP ${err.cause.status})` : '';
+    return { message: `${name}${first}${status}` };
   }
   const detail = wantedAndGot(err);
   if (err.generatedMessage) {

@@ -25,6 +25,8 @@ export interface Step {
    * {1}... stand for the servers' URLs.
    */
   try?: string[];
+  /** What a library of the step prints that looks wrong and is not, said where it shows (launcher, check). */
+  expected?: string;
   /** Environment for the step's servers, with the same {0}, {1}... */
   env?: Record<string, string>;
   /** Parts a learner can finish one at a time: the checkpoint suites of each. */

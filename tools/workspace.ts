@@ -138,6 +138,14 @@ export function handOut(target: Step, dir: string): string[] {
   const fromStep = (file: string) => (existsSync(path.join(stepDir(target), file)) ? readFileSync(path.join(stepDir(target), file), 'utf8') : undefined);
   applyMarkers(files, exercise.markers, fromStep);
   for (const [file, text] of files) {
+    // A file of the base that the step no longer has (step 09's app.ts in
+    // step 10) is not part of the task: leave it out, or diff shows it forever.
+    if (before.get(file) === text && file !== 'README.md' && fromStep(file) === undefined) {
+      rmSync(path.join(dir, file));
+      const folder = path.dirname(path.join(dir, file));
+      if (folder !== dir && readdirSync(folder).length === 0) rmSync(folder, { recursive: true });
+      continue;
+    }
     if (before.get(file) === text) continue;
     if (/\.(ts|js|mjs)$/.test(file)) files.set(file, text.replace(REGION, ''));
     mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });

@@ -1,4 +1,6 @@
 // Small HTTP helpers for checkpoint tests: one request, the whole answer.
+import path from 'node:path';
+
 export interface Answer {
   /** Where the answer came from. */
   url?: string;
@@ -50,6 +52,16 @@ export function show(answer: Answer): string {
     // no URL: nothing to look up
   }
   const err = answer.status === 500 ? thrown.get(origin) : undefined;
-  const cause = err ? ` (uncaught ${err.name}: ${err.message.split('\n')[0]!.slice(0, 120)})` : '';
+  const cause = err ? ` (uncaught ${err.name}: ${err.message.split('\n')[0]!.slice(0, 120)}${thrownAt(err)})` : '';
   return `got ${answer.status} ${JSON.stringify(body)}${cause}`;
+}
+
+/** Where in the code under test an error was thrown (", at workspace/app.ts:42"), when the stack says. */
+function thrownAt(err: Error): string {
+  for (const line of (err.stack ?? '').split('\n').slice(1)) {
+    const where = /(?:file:\/\/)?((?:[A-Za-z]:)?[^\s()]+\.(?:ts|mjs|js)):(\d+):\d+/.exec(line);
+    if (!where || where[1]!.includes('node_modules') || where[1]!.startsWith('node:')) continue;
+    return `, at ${path.relative(process.cwd(), where[1]!).replaceAll('\\', '/')}:${where[2]}`;
+  }
+  return '';
 }
