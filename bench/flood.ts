@@ -128,7 +128,8 @@ export async function floodBenchmark(options: FloodOptions, progress: (line: str
         protectedHeaders: { Authorization: `Bearer ${token}` },
         loginUrl: `${loginUrl}/login`,
         pageUrls: existsSync(path.join(dir, 'public', 'index.html')) ? ['/', '/app.js', '/style.css'].map((p) => `${loginUrl}${p}`) : [],
-        seconds: Math.max(1, options.seconds - 2),
+        // Two seconds at least: on a busy machine a shorter window can see no answer at all.
+        seconds: Math.max(2, options.seconds - 2),
         rate: options.rate,
       };
       // The plain flood: /unprotected, or for a login service of its own (step
