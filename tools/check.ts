@@ -6,7 +6,7 @@ import { existsSync, watch } from 'node:fs';
 import path from 'node:path';
 import { describe } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { bold, cli, dim, fail, green, isMain, red, userPath, yellow } from './cli.ts';
+import { bold, cli, dim, fail, green, isMain, partArgument, red, userPath, yellow } from './cli.ts';
 import { isWorkspace } from './workspace.ts';
 import { fit, loadExercise, type Hint } from './exercise.ts';
 import { ALL_FILES, runTests, type TestResult } from './run-tests.ts';
@@ -147,7 +147,7 @@ export function checkReport(summary: StepResult[], options: CheckOptions): { tex
   for (const result of summary) {
     if (options.quiet || (summary.length > 1 && result.failed === 0)) continue;
     out.push('', ...stepReport(result, { coach: options.coach, part, where }));
-    if (result.step.expected && !options.quiet) out.push(dim(`  ${result.step.expected}`));
+    if (result.step.expected) out.push(dim(`  ${result.step.expected}`));
   }
   const failedIn = (s: StepResult) => (s.error !== undefined ? 1 : s.results.filter((r) => !r.ok && inPart(s.step, part, r)).length);
   if (summary.length > 1) {
@@ -231,10 +231,7 @@ Options:
   if (values.dir !== undefined && rel(userPath(values.dir)).startsWith('..')) {
     fail(`Keep ${values.dir} inside the workshop folder (like workspace/), so that its code finds the installed packages.`);
   }
-  if (values.part !== undefined) {
-    const parts = chosen.length === 1 ? chosen[0]!.parts : undefined;
-    if (!parts?.some((p) => p.id === values.part)) fail(`--part needs one step that has parts: npm run check -- 6 --part ${findStep(6).parts?.[0]?.id ?? 'key'}${values.dir ? ` --dir ${values.dir}` : ''}`);
-  }
+  partArgument(chosen.length === 1 ? chosen[0] : undefined, values.part);
   if (values.watch && values.dir === undefined) fail('--watch checks your own folder: npm run check -- <n> --dir workspace --watch');
   const dir = values.dir === undefined ? undefined : userPath(values.dir);
   const options: CheckOptions = { steps: chosen.map((s) => s.number), dir, part: values.part, coach: dir !== undefined && !values.all, quiet: Boolean(values.quiet) };

@@ -4,7 +4,7 @@ import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { findStep, type Step } from './steps.ts';
+import { findStep, steps, type Step } from './steps.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 type Values<O extends Options> = { [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : string };
@@ -118,6 +118,16 @@ export function stepArgument(positionals: string[], usage: string): Step {
   } catch (err) {
     fail(`${(err as Error).message}\n${usage.trim()}`);
   }
+}
+
+/** The part --part names, checked against the step's parts in the manifest, or one line and exit 1. */
+export function partArgument(step: Step | undefined, part: string | undefined): string | undefined {
+  if (part === undefined) return undefined;
+  const ids = (step?.parts ?? []).map((p) => p.id);
+  if (ids.includes(part)) return part;
+  const inParts = steps.find((s) => s.parts?.length);
+  if (ids.length > 0) fail(`Step ${step!.number} has no part "${part}": its parts are ${ids.join(', ')}.`);
+  fail(`--part needs one step that is in parts${inParts ? `, like step ${inParts.number} (${inParts.parts!.map((p) => p.id).join(', ')})` : ''}.`);
 }
 
 /** A port from --port or PORT: a whole number from 1 to 65535, or one line and exit 1. */

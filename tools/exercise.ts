@@ -19,7 +19,7 @@
 // A step in parts (step 06) tags a marker or a hint with "[part]" first.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { bold, cli, dim, fail, green, isMain, stepArgument, userPath, yellow } from './cli.ts';
+import { bold, cli, dim, fail, green, isMain, partArgument, stepArgument, userPath, yellow } from './cli.ts';
 import { rel, stepDir, type Step } from './steps.ts';
 import { defaultWorkspace, handOut, replaceWorkspace } from './workspace.ts';
 
@@ -243,11 +243,8 @@ Options:
   const exercise = loadExercise(step);
   if (!exercise) fail(`Step ${step.number} has no exercise (it is the first, or a demo): npm run step ${step.number} runs it.`);
   // One workspace holds every part: --part belongs to check and hint.
-  if (values.part !== undefined) {
-    const ids = (step.parts ?? []).map((p) => p.id);
-    if (!ids.includes(values.part)) fail(ids.length ? `Step ${step.number} has no part "${values.part}": its parts are ${ids.join(', ')}.` : `Step ${step.number} is not in parts: drop --part.`);
-    console.log(yellow(`The exercise holds all ${ids.length} parts; --part is for check and hint: npm run check -- ${step.number} --dir ${values.to ?? 'workspace'} --part ${values.part}`));
-  }
+  const part = partArgument(step, values.part);
+  if (part !== undefined) console.log(yellow(`The exercise holds all ${step.parts!.length} parts; --part is for check and hint: npm run check -- ${step.number} --dir ${values.to ?? 'workspace'} --part ${part}`));
   const dir = values.to ? userPath(values.to) : defaultWorkspace;
   const where = rel(dir);
   const files = await replaceWorkspace(dir, Boolean(values.force), `the exercise for step ${step.number}`, () => handOut(step, dir));

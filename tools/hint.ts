@@ -2,7 +2,7 @@
 // a nudge before the answer. It remembers how far you got; --all shows them all.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { bold, cli, dim, fail, stepArgument, yellow } from './cli.ts';
+import { bold, cli, dim, fail, partArgument, stepArgument, yellow } from './cli.ts';
 import { loadExercise, type Hint } from './exercise.ts';
 import { root } from './steps.ts';
 
@@ -18,8 +18,9 @@ const { values, positionals } = cli(usage, { all: { type: 'boolean' }, part: { t
 const step = stepArgument(positionals, usage);
 const exercise = loadExercise(step);
 if (!exercise || exercise.hints.length === 0) fail(`Step ${step.number} has no hints: npm run diff ${step.number} shows what it adds.`);
-const hints = exercise.hints.filter((h) => values.part === undefined || h.part === values.part);
-if (hints.length === 0) fail(`Step ${step.number} has no hints for part "${values.part}": its parts are ${[...new Set(exercise.hints.map((h) => h.part).filter(Boolean))].join(', ')}.`);
+const part = partArgument(step, values.part);
+const hints = exercise.hints.filter((h) => part === undefined || h.part === part);
+if (hints.length === 0) fail(`Step ${step.number} has no hints for part "${part}" yet.`);
 
 // How many hints of each step (and part) the learner has seen: in .scratch/, which git ignores.
 const memory = path.join(root, '.scratch', 'hints.json');
