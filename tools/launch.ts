@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { bold, dim, fail } from './cli.ts';
-import { freePort, portProblem } from './ports.ts';
+import { freePort, freePortRun, portProblem } from './ports.ts';
 import { fillUrls, servers, stepDir, type Server, type Step } from './steps.ts';
 
 export { freePort } from './ports.ts';
@@ -185,7 +185,8 @@ export async function runInForeground(step: Step, options: ForegroundOptions = {
   const ports = portsFrom(step, options.port, mode?.instances);
   const problems = step.script ? [] : (await Promise.all(ports.map(portProblem))).filter((p) => p !== undefined);
   if (problems.length > 0) {
-    const port = ports[0]! + ports.length;
+    // Ports that are free now, as doctor suggests them.
+    const port = await freePortRun(ports.length);
     const retry = options.retry?.(port) ?? `npm run step -- ${step.number} --port ${port}`;
     fail(`Cannot start: ${problems.join(', ')}. Stop what uses it (another npm run step?), or pick another port: ${retry}`);
   }
