@@ -105,7 +105,7 @@ function writeManifest(dir: string, manifest: Omit<Manifest, 'files'>): string[]
   return files;
 }
 
-const REGION = /^\s*\/\/\s*#(end)?region\b.*\n/gm;
+const REGION = /^[ \t]*\/\/[ \t]*#(end)?region\b.*\n/gm;
 
 /** A copy of the step's files, without the region markers that only the slides need. */
 function copyStep(step: Step, dir: string): void {

@@ -127,8 +127,8 @@ export class JwksClient {
         }
         const key = publicKey(jwk);
         if (key) fresh.set(jwk.kid, key);
-      // #endregion
       }
+      // #endregion
       const maxAge = Number(/(?:^|,)\s*max-age=(\d+)\s*(?:,|$)/i.exec(res.headers.get('Cache-Control') ?? '')?.[1] ?? Infinity);
       this.maxAge = Math.max(1, Math.min(maxAge, this.config.jwksMaxAgeSeconds));
       this.keys = fresh;

@@ -214,8 +214,8 @@ export function createAuthApp(config: AuthConfig): Koa {
     const token = jwt.sign(claims, key, { algorithm: 'ES256', keyid: kid });
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { token, token_type: 'Bearer', expires_in: config.ttlSeconds };
-  });
     // #endregion
+  });
 
   // #region jwks
   // RFC 7517 section 5: a JWK Set. Public keys only. APIs keep it for max-age
