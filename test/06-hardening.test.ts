@@ -1,11 +1,10 @@
 // Checkpoint 06: the talk's app, hardened per RFC 7519, 7518, 8725, 6750 and 7617.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import type { KeyObject } from 'node:crypto';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { FAST_USERS, bearerHeaderRules, claimRules, hardened, loginRules, type LoginLimits, type Throttle, hmacThrottleRules, type HmacLoginStep } from './helpers/hardened.ts';
-import { checkpoint, codeDir, exportedApp, importStep, serve, slow } from './helpers/step.ts';
+import { checkpoint, codeDir, exportedApp, importStep, runFile, serve, slow, stillRunning } from './helpers/step.ts';
 import { hmacToken } from './helpers/tokens.ts';
 
 // The parts of step 06's app.ts these tests use.
@@ -80,24 +79,15 @@ checkpoint(6, () => {
 
     test('run with a bad setting, the server exits before listening, in one line naming it', { skip: slow }, async () => {
       const app = path.join(codeDir(6), 'app.ts');
-      const start = (env: Record<string, string>) =>
-        new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-          const child = spawn(process.execPath, ['--import', 'tsx', app], { env: { ...process.env, PORT: '0', ...env }, timeout: 10_000 });
-          let stdout = '';
-          let stderr = '';
-          child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-          child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-          child.on('close', (status) => resolve({ status, stdout, stderr }));
-        });
       const cases: [Record<string, string>, string][] = [
         [{ JWT_SECRET: 'indonesia' }, 'JWT_SECRET'],
         [{ JWT_SECRET: ' '.repeat(32) }, 'JWT_SECRET'],
         [{ JWT_SECRET: SECRET, TOKEN_TTL_SECONDS: '0x10' }, 'TOKEN_TTL_SECONDS'],
       ];
-      const runs = await Promise.all(cases.map(([env]) => start(env)));
+      const runs = await Promise.all(cases.map(([env]) => runFile(app, env)));
       runs.forEach((run, i) => {
         const [env, name] = cases[i]!;
-        assert.equal(run.status, 1, `${JSON.stringify(env)} must stop the server with exit status 1${run.status === null ? ' (it was still running after 10 s: it listened)' : ''}: ${run.stdout}${run.stderr}`);
+        assert.equal(run.status, 1, `${JSON.stringify(env)} must stop the server with exit status 1${stillRunning(run)}: ${run.stdout}${run.stderr}`);
         assert.equal(run.stderr.trim().split('\n').length, 1, `${JSON.stringify(env)}: one line, no stack trace: ${run.stderr}`);
         assert.match(run.stderr, new RegExp(name), `${JSON.stringify(env)}: the line names ${name}`);
         assert.doesNotMatch(run.stdout, /listening/, 'Nothing listens with a bad setting');

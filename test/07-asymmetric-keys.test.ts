@@ -2,7 +2,6 @@
 // an API with no secret verifies with the public keys. Keys are published
 // before they sign, kept until their tokens expire, and can be withdrawn.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { generateKeyPairSync, createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -11,7 +10,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { FAST_USERS, START, bearer, bearerRules, goodClaims, goodHeader, hardened, loginRules, loginToken, throttleRules, type LoginLimits, type Throttle } from './helpers/hardened.ts';
 import { get, show } from './helpers/http.ts';
-import { checkpoint, codeDir, importStep, listen, serve, type Listenable, slow } from './helpers/step.ts';
+import { checkpoint, codeDir, importStep, listen, runFile, serve, stillRunning, type Listenable, slow } from './helpers/step.ts';
 import { decode, hmacToken } from './helpers/tokens.ts';
 import { es256Token } from '../tools/forge.ts';
 
@@ -68,15 +67,10 @@ interface Api {
   createApiApp(config: ApiConfig): Listenable;
 }
 
-/** Run a file of the step to its end, or kill it after `ms` (a server that should have exited listens instead). */
-function runFor(ms: number, file: string, env: Record<string, string>): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', file], { env: { ...process.env, ...env }, timeout: ms });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk));
-    child.on('close', (status) => resolve({ code: status ?? -1, output: status === null ? `${output}(still running after ${ms / 1000} s: killed)` : output }));
-  });
+/** runFile as one exit code and one output, as rotate-key's tests read it. */
+async function runFor(ms: number, file: string, env: Record<string, string>): Promise<{ code: number; output: string }> {
+  const run = await runFile(file, env, ms);
+  return { code: run.status ?? -1, output: `${run.stdout}${run.stderr}${stillRunning(run, ms)}` };
 }
 
 /** The login service's defaults: JWKS max-age 60 s, tokens 40 s, leeway 5 s. */
@@ -494,7 +488,7 @@ checkpoint(7, () => {
     });
 
     test('run with a bad setting, each service exits before listening, in one line naming it', { skip: slow }, async () => {
-      const start = (file: string, env: Record<string, string>) => runFor(15_000, path.join(codeDir(7), file), { PORT: '0', KEYS_FILE: scratchFile(), ...env });
+      const start = (file: string, env: Record<string, string>) => runFor(30_000, path.join(codeDir(7), file), { KEYS_FILE: scratchFile(), ...env });
       const broken = scratchFile();
       writeFileSync(broken, '{}', { mode: 0o600 });
       const cases: [string, Record<string, string>, string][] = [

@@ -4,7 +4,6 @@
 // defences of the cookie's routes, a store in memory or in Redis, and the
 // page in a real headless Chromium with two tabs.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -13,7 +12,7 @@ import { findRedisServer, freePort, noRedis, startRedis, type RunningRedis } fro
 import { browserSkip, launchChromium, type Browser, type Cookie, type Page } from './helpers/browser.ts';
 import { FAST_USERS, START, bearer, bearerRules, hardened, loginRules, type LoginLimits, type Throttle, hmacThrottleRules, type HmacLoginStep } from './helpers/hardened.ts';
 import { basic, get, request, show, type Answer } from './helpers/http.ts';
-import { checkpoint, codeDir, exportedApp, importStep, listen, serve, slow, type Listenable, type Running } from './helpers/step.ts';
+import { checkpoint, codeDir, exportedApp, importStep, listen, runFile, serve, slow, stillRunning, type Listenable, type Running } from './helpers/step.ts';
 import { decode, hmacToken } from './helpers/tokens.ts';
 
 // The parts of step 09's files these tests use.
@@ -148,21 +147,14 @@ checkpoint(9, () => {
 
       test('run with a bad setting, the server exits before listening, in one line naming it', { skip: slow }, async () => {
         const app = path.join(codeDir(9), 'app.ts');
-        const start = (env: Record<string, string>) =>
-          new Promise<{ status: number | null; stderr: string }>((resolve) => {
-            const child = spawn(process.execPath, ['--import', 'tsx', app], { env: { ...process.env, PORT: '0', JWT_SECRET: SECRET, ...env }, timeout: 10_000 });
-            let stderr = '';
-            child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-            child.on('close', (status) => resolve({ status, stderr }));
-          });
         const cases: [Record<string, string>, string][] = [
           [{ REDIS_URL: 'http://localhost:6379' }, 'REDIS_URL'],
           [{ REFRESH_GRACE_SECONDS: '600' }, 'REFRESH_GRACE_SECONDS'],
         ];
-        const runs = await Promise.all(cases.map(([env]) => start(env)));
+        const runs = await Promise.all(cases.map(([env]) => runFile(app, { JWT_SECRET: SECRET, ...env })));
         runs.forEach((run, i) => {
           const [env, name] = cases[i]!;
-          assert.equal(run.status, 1, `${JSON.stringify(env)}: exit with status 1: ${run.stderr}`);
+          assert.equal(run.status, 1, `${JSON.stringify(env)}: exit with status 1${stillRunning(run)}: ${run.stderr}`);
           assert.equal(run.stderr.trim().split('\n').length, 1, `${JSON.stringify(env)}: one line, no stack trace: ${run.stderr}`);
           assert.match(run.stderr, new RegExp(name), `${JSON.stringify(env)}: the line names ${name}`);
         });

@@ -89,6 +89,7 @@ describe('learner tooling', { concurrency: true }, () => {
     assert.equal(messages['a pattern'], 'expected "Basic realm:\\"x\\"" to match /realm="/');
     assert.equal(messages['a condition'], 'expected a true value, got false');
     assert.equal(messages['a message of its own'], 'token_type is Bearer (expected "Bearer", got "bearer")', 'The test\'s words first, then what came');
+    assert.equal(messages['nothing thrown'], 'a short JWT_SECRET must be refused (nothing was thrown)', 'assert.throws in words, not "Missing expected exception"');
   });
 
   test('check tells one mistake once, with the number of tests it breaks and the hint that speaks to it', () => {

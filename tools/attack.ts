@@ -11,7 +11,7 @@ import { attack, attackCount, findProtectedPath, type Outcome, type Report, type
 import { run } from './child.ts';
 import { bold, cli, dim, fail, green, red, stepArgument, yellow, userPath } from './cli.ts';
 import { freePort, launchStep } from './launch.ts';
-import { fillUrls, servers, stepDir, type Step } from './steps.ts';
+import { fillUrls, rel, servers, stepDir, type Step } from './steps.ts';
 
 const usage = `
 Usage: npm run attack <n>                               start step n and attack it
@@ -184,7 +184,7 @@ async function main(): Promise<void> {
       withdraw: signer && existsSync(rotateKey) ? withdraw : undefined,
       refreshGraceSeconds: LAB_REFRESH_GRACE,
     };
-    name = `step ${step.number} (${step.title})`;
+    name = `step ${step.number} (${step.title}${values.dir === undefined ? '' : `, your code in ${rel(dir)}/`})`;
   }
   try {
     if (!values.json) console.log(dim(`Attacking ${name} with ${attackCount} attacks...\n`));

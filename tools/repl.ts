@@ -1,6 +1,9 @@
 // npm run repl: the talk's REPL demo, with jsonwebtoken preloaded as `jwt`.
 import repl from 'node:repl';
 import jwt from 'jsonwebtoken';
+import { cli } from './cli.ts';
+
+cli('\nUsage: npm run repl       a Node REPL with jwt (jsonwebtoken) loaded, for the talk\'s REPL demo', {}, { max: 0 });
 
 console.log(`jwt is jsonwebtoken. The talk's demo, in TypeScript's words:
   jwt.sign({ jwt: 'JSON Web Token' }, 'secret')

@@ -95,6 +95,9 @@ function describe(error) {
     const status = typeof err?.cause?.status === 'number' ? ` (HTTP ${err.cause.status})` : '';
     return { message: `${name}${first}${status}` };
   }
+  // assert.throws() that saw nothing thrown: say that in words, after the test's own.
+  const missing = /^Missing expected (exception|rejection)(?: \([^)]*\))?[.:]?\s*(.*)$/.exec(first);
+  if (missing) return { message: missing[2] ? `${missing[2]} (nothing was ${missing[1] === 'exception' ? 'thrown' : 'rejected'})` : `expected an error, and nothing was ${missing[1] === 'exception' ? 'thrown' : 'rejected'}` };
   const detail = wantedAndGot(err);
   if (err.generatedMessage) {
     if (detail) return { message: detail, detail };

@@ -2,7 +2,9 @@
 // RFC 7518 section 3.2: an HS256 key must be at least 256 bits; random, not
 // a password a human chose (RFC 8725 section 3.5).
 import { randomBytes } from 'node:crypto';
+import { cli } from './cli.ts';
 
+cli('\nUsage: npm run secret     32 random bytes (base64url) to use as JWT_SECRET: JWT_SECRET=$(npm run -s secret)', {}, { max: 0 });
 const secret = randomBytes(32).toString('base64url');
 console.log(secret);
 if (process.stdout.isTTY) {

@@ -80,7 +80,7 @@ ${note}<p id="user">You are not signed in.</p>
   }
   const csrf = `<input type="hidden" name="csrf" value="${escape(session.csrf)}">`;
   const result = answer
-    ? `<section id="result" aria-live="polite"><h2>The API answered</h2>
+    ? `<section id="result" aria-live="polite"><h2>The API's answer</h2>
 <p id="result-status">${escape(answer.what)} answered ${answer.status}${escape(summary(answer.body))}</p>
 <pre id="result-body">${answer.challenge ? `WWW-Authenticate: ${escape(answer.challenge)}\n\n` : ''}${escape(answer.body)}</pre></section>`
     : '';

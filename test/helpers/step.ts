@@ -5,12 +5,14 @@
 // workspace (npm run check -- 4 --dir workspace), or the step before each step
 // (the proof that each checkpoint means something). Every step test loads its
 // code through here.
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe } from 'node:test';
+import { freePort } from '../../tools/ports.ts';
 import { checkpointName, findStep, rel, stepDir, type CodeDirs } from '../../tools/steps.ts';
 import { noteServerError } from './http.ts';
 
@@ -121,4 +123,51 @@ export function serve(load: () => Promise<Listenable>): { readonly url: string }
 /** Serve step n's exported Koa app. */
 export function serveStep(n: number, name = 'app'): { readonly url: string } {
   return serve(async () => exportedApp(await importStep(n), n, name));
+}
+
+export interface FileRun {
+  /** The exit status, or null when it was killed: it listened, or still ran after `ms`. */
+  status: number | null;
+  /** It answered on its port: a server that should have stopped started instead. */
+  listened: boolean;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Run a file of a step to its end (a server given a setting it must refuse
+ * should exit at once), or kill it after `ms`. It gets a free PORT of its
+ * own: a server that listens after all must not take 3000 from the
+ * learner's npm run dev, nor collide with the runs beside it.
+ */
+export async function runFile(file: string, env: Record<string, string>, ms = 30_000): Promise<FileRun> {
+  const port = await freePort();
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', file], { env: { ...process.env, PORT: String(port), ...env }, timeout: ms });
+    let stdout = '';
+    let stderr = '';
+    let listened = false;
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    // Listening is the answer already: no need to wait out `ms`.
+    const probe = setInterval(() => {
+      const socket = connect(port, '127.0.0.1');
+      socket.on('connect', () => {
+        listened = true;
+        socket.destroy();
+        child.kill();
+      });
+      socket.on('error', () => socket.destroy());
+    }, 100);
+    child.on('close', (status) => {
+      clearInterval(probe);
+      resolve({ status, listened, stdout, stderr });
+    });
+  });
+}
+
+/** Why a run that should have exited did not, for an assertion message. */
+export function stillRunning(run: FileRun, ms = 30_000): string {
+  if (run.listened) return ' (it listened on its port instead: it did not stop at the setting)';
+  return run.status === null ? ` (still running after ${ms / 1000} s: it did not stop at the setting)` : '';
 }
