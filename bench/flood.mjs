@@ -10,12 +10,24 @@ import autocannon from 'autocannon';
 
 const { url, headers, connections, seconds, rate, from } = JSON.parse(process.argv[2]);
 const connect = net.connect;
-net.connect = (...args) => (typeof args[0] === 'number' ? connect({ port: args[0], host: args[1], localAddress: from }) : connect(...args));
+net.connect = (...args) =>
+  typeof args[0] === 'number'
+    ? connect({ port: args[0], host: args[1], localAddress: from })
+    : connect(...args);
 
 const statuses = {};
 const result = await new Promise((resolve, reject) => {
-  const flood = autocannon({ url, headers, connections, duration: seconds, ...(rate ? { overallRate: rate } : {}) }, (err, done) => (err ? reject(err) : resolve(done)));
+  const flood = autocannon(
+    { url, headers, connections, duration: seconds, ...(rate ? { overallRate: rate } : {}) },
+    (err, done) => (err ? reject(err) : resolve(done)),
+  );
   flood.on('response', (_client, status) => (statuses[status] = (statuses[status] ?? 0) + 1));
 });
 // Total over duration: a short or capped run may have no whole one-second sample.
-console.log(JSON.stringify({ rps: result.requests.total / Math.max(result.duration, 0.001), statuses, errors: result.errors }));
+console.log(
+  JSON.stringify({
+    rps: result.requests.total / Math.max(result.duration, 0.001),
+    statuses,
+    errors: result.errors,
+  }),
+);

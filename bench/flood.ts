@@ -11,9 +11,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run } from '../tools/child.ts';
-import { freePort, launchStep } from '../tools/launch.ts';
+import { launchStep } from '../tools/launch.ts';
+import { freePorts } from '../tools/ports.ts';
 import { findStep, servers, stepDir } from '../tools/steps.ts';
-import { loginToken } from '../tools/token.ts';
+import { basic, loginToken } from '../tools/token.ts';
 import { canPin } from './http.ts';
 
 /** The flood's source: another loopback address, so the server sees another client than the probe. */
@@ -90,7 +91,9 @@ interface Round {
 
 async function node(script: string, input: object, pinned: boolean): Promise<unknown> {
   const file = fileURLToPath(new URL(script, import.meta.url));
-  const [command, ...args] = pinned ? ['taskset', '-c', '1', process.execPath, file, JSON.stringify(input)] : [process.execPath, file, JSON.stringify(input)];
+  const [command, ...args] = pinned
+    ? ['taskset', '-c', '1', process.execPath, file, JSON.stringify(input)]
+    : [process.execPath, file, JSON.stringify(input)];
   const { code, output, stdout } = await run(command!, args);
   if (code !== 0) throw new Error(`${script} exited with ${code}: ${output.trim()}`);
   return JSON.parse(stdout);
@@ -106,18 +109,34 @@ async function drained(loginUrl: string): Promise<void> {
   }
 }
 
-export async function floodBenchmark(options: FloodOptions, progress: (line: string) => void = () => {}): Promise<FloodReport> {
-  if (!(await canFloodFrom())) throw new Error(`The flood comes from ${FLOOD_FROM}, which this system does not have (macOS: sudo ifconfig lo0 alias ${FLOOD_FROM}).`);
+export async function floodBenchmark(
+  options: FloodOptions,
+  progress: (line: string) => void = () => {},
+): Promise<FloodReport> {
+  if (!(await canFloodFrom()))
+    throw new Error(
+      `The flood comes from ${FLOOD_FROM}, which this system does not have (macOS: sudo ifconfig lo0 alias ${FLOOD_FROM}).`,
+    );
   const pinned = options.pin !== false && canPin();
   const report: FloodReport = { pinned, options, steps: [] };
   for (const number of options.steps) {
     const step = findStep(number);
     const dir = options.dirs?.[number] ?? stepDir(step);
-    const ports = await Promise.all(servers(step).map(() => freePort()));
+    const ports = await freePorts(servers(step).length);
     const scratch = mkdtempSync(path.join(tmpdir(), 'jwt-bench-'));
     // Tokens that outlive the benchmark; the default limits, as a learner runs the step.
-    const env = { JWT_SECRET: randomBytes(32).toString('base64url'), TOKEN_TTL_SECONDS: '3600', KEYS_FILE: path.join(scratch, 'keys.json') };
-    const server = launchStep(step, { dir, ports, env, stdio: 'ignore', prefix: pinned ? ['taskset', '-c', '0'] : [] });
+    const env = {
+      JWT_SECRET: randomBytes(32).toString('base64url'),
+      TOKEN_TTL_SECONDS: '3600',
+      KEYS_FILE: path.join(scratch, 'keys.json'),
+    };
+    const server = launchStep(step, {
+      dir,
+      ports,
+      env,
+      stdio: 'ignore',
+      prefix: pinned ? ['taskset', '-c', '0'] : [],
+    });
     try {
       await server.ready();
       const loginUrl = server.urls[0]!;
@@ -127,7 +146,10 @@ export async function floodBenchmark(options: FloodOptions, progress: (line: str
         protectedUrl: `${apiUrl}/protected`,
         protectedHeaders: { Authorization: `Bearer ${token}` },
         loginUrl: `${loginUrl}/login`,
-        pageUrls: existsSync(path.join(dir, 'public', 'index.html')) ? ['/', '/app.js', '/style.css'].map((p) => `${loginUrl}${p}`) : [],
+        loginHeaders: basic('alice', 'pyconid'),
+        pageUrls: existsSync(path.join(dir, 'public', 'index.html'))
+          ? ['/', '/app.js', '/style.css'].map((p) => `${loginUrl}${p}`)
+          : [],
         // Two seconds at least: on a busy machine a shorter window can see no answer at all.
         seconds: Math.max(2, options.seconds - 2),
         rate: options.rate,
@@ -137,19 +159,38 @@ export async function floodBenchmark(options: FloodOptions, progress: (line: str
       const plain = loginUrl === apiUrl ? '/unprotected' : '/.well-known/jwks.json';
       const floods: Record<Flooded, { url: string; headers: Record<string, string> }> = {
         '/unprotected': { url: `${loginUrl}${plain}`, headers: {} },
-        '/login': { url: `${loginUrl}/login`, headers: { Authorization: `Basic ${Buffer.from('alice:not-her-password').toString('base64')}` } },
+        '/login': {
+          url: `${loginUrl}/login`,
+          headers: basic('alice', 'not-her-password'),
+        },
       };
       const rounds: Record<Flooded, Round[]> = { '/unprotected': [], '/login': [] };
       for (let round = 1; round <= options.rounds; round++) {
-        const order: Flooded[] = round % 2 ? ['/unprotected', '/login'] : ['/login', '/unprotected'];
+        const order: Flooded[] =
+          round % 2 ? ['/unprotected', '/login'] : ['/login', '/unprotected'];
         for (const flooded of order) {
           // The probe starts once the flood is under way; both are awaited together,
           // so that a failing flood stops the run rather than going unnoticed.
-          const underWay = new Promise((resolve) => setTimeout(resolve, Math.min(1000, options.seconds * 250)));
+          const underWay = new Promise((resolve) =>
+            setTimeout(resolve, Math.min(1000, options.seconds * 250)),
+          );
           const [flooding, seen] = (await Promise.all([
-            node('./flood.mjs', { ...floods[flooded], connections: options.connections, seconds: options.seconds, rate: options.rate, from: FLOOD_FROM }, pinned),
+            node(
+              './flood.mjs',
+              {
+                ...floods[flooded],
+                connections: options.connections,
+                seconds: options.seconds,
+                rate: options.rate,
+                from: FLOOD_FROM,
+              },
+              pinned,
+            ),
             underWay.then(() => node('./probe.mjs', probe, pinned)),
-          ])) as [{ rps: number; statuses: Record<string, number> }, { protectedRps: number; loginMs: number[]; loginStatuses: number[]; pageMs: number[] }];
+          ])) as [
+            { rps: number; statuses: Record<string, number> },
+            { protectedRps: number; loginMs: number[]; loginStatuses: number[]; pageMs: number[] },
+          ];
           rounds[flooded].push({
             floodRps: flooding.rps,
             floodStatuses: flooding.statuses,
@@ -165,7 +206,9 @@ export async function floodBenchmark(options: FloodOptions, progress: (line: str
       const under = (flooded: Flooded): Under => {
         const r = rounds[flooded];
         const statuses: Record<string, number> = {};
-        for (const { floodStatuses } of r) for (const [status, count] of Object.entries(floodStatuses)) statuses[status] = (statuses[status] ?? 0) + count;
+        for (const { floodStatuses } of r)
+          for (const [status, count] of Object.entries(floodStatuses))
+            statuses[status] = (statuses[status] ?? 0) + count;
         return {
           flooded: new URL(floods[flooded].url).pathname,
           protectedRps: median(r.map((x) => x.protectedRps)),
@@ -178,10 +221,12 @@ export async function floodBenchmark(options: FloodOptions, progress: (line: str
       };
       const result = { '/unprotected': under('/unprotected'), '/login': under('/login') };
       // Each round's two floods ran back to back: their ratio, median over the rounds.
-      const ratio = median(rounds['/login'].map((r, i) => r.protectedRps / rounds['/unprotected'][i]!.protectedRps));
+      const ratio = median(
+        rounds['/login'].map((r, i) => r.protectedRps / rounds['/unprotected'][i]!.protectedRps),
+      );
       report.steps.push({ step: number, title: step.title, under: result, ratio });
     } finally {
-      server.stop();
+      await server.stop();
       rmSync(scratch, { recursive: true, force: true });
     }
   }
@@ -199,9 +244,13 @@ export function formatFlood(report: FloodReport): string {
   for (const { step, title, under, ratio } of report.steps) {
     for (const flooded of ['/unprotected', '/login'] as const) {
       const u = under[flooded];
-      const answered = Object.entries(u.floodStatuses).map(([status, count]) => `${count} x ${status}`).join(', ');
+      const answered = Object.entries(u.floodStatuses)
+        .map(([status, count]) => `${count} x ${status}`)
+        .join(', ');
       const r = flooded === '/login' ? ratio.toFixed(2) : '1.00';
-      lines.push(`| ${String(step).padStart(2, '0')} ${title} | ${u.flooded} | ${answered} | ${Math.round(u.protectedRps)} | ${r} | ${Math.round(u.loginMs)}${u.loginsOk ? '' : ' (refused)'} | ${u.pageMs === undefined ? '' : Math.round(u.pageMs)} |`);
+      lines.push(
+        `| ${String(step).padStart(2, '0')} ${title} | ${u.flooded} | ${answered} | ${Math.round(u.protectedRps)} | ${r} | ${Math.round(u.loginMs)}${u.loginsOk ? '' : ' (refused)'} | ${u.pageMs === undefined ? '' : Math.round(u.pageMs)} |`,
+      );
     }
   }
   return lines.join('\n');

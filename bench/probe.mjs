@@ -1,11 +1,12 @@
 // What a real user sees during the flood of npm run bench, from 127.0.0.1:
 // /protected under load (autocannon, 10 connections), and, one after the
 // other, alice logging in and the page loading (step 08), each timed.
-// Input (argv[2], JSON): { protectedUrl, protectedHeaders, loginUrl, pageUrls, seconds, rate? }
+// Input (argv[2], JSON): { protectedUrl, protectedHeaders, loginUrl, loginHeaders, pageUrls, seconds, rate? }
 // Output: one JSON object, { protectedRps, protectedNon2xx, loginMs: [...], loginStatuses: [...], pageMs: [...] }.
 import autocannon from 'autocannon';
 
-const { protectedUrl, protectedHeaders, loginUrl, pageUrls, seconds, rate } = JSON.parse(process.argv[2]);
+const { protectedUrl, protectedHeaders, loginUrl, loginHeaders, pageUrls, seconds, rate } =
+  JSON.parse(process.argv[2]);
 const deadline = Date.now() + seconds * 1000;
 const pause = () => new Promise((resolve) => setTimeout(resolve, 250));
 
@@ -25,9 +26,8 @@ async function timeEach(request, times, statuses) {
   } while (Date.now() < deadline);
 }
 
-const alice = { Authorization: `Basic ${Buffer.from('alice:pyconid').toString('base64')}` };
 const login = async (signal) => {
-  const res = await fetch(loginUrl, { headers: alice, signal });
+  const res = await fetch(loginUrl, { headers: loginHeaders, signal });
   await res.arrayBuffer();
   return res.status;
 };
@@ -41,9 +41,23 @@ const loginMs = [];
 const loginStatuses = [];
 const pageMs = [];
 const [load] = await Promise.all([
-  autocannon({ url: protectedUrl, headers: protectedHeaders, connections: 10, duration: seconds, ...(rate ? { overallRate: rate } : {}) }),
+  autocannon({
+    url: protectedUrl,
+    headers: protectedHeaders,
+    connections: 10,
+    duration: seconds,
+    ...(rate ? { overallRate: rate } : {}),
+  }),
   timeEach(login, loginMs, loginStatuses),
   pageUrls.length ? timeEach(page, pageMs) : undefined,
 ]);
 // Total over duration: a short or capped run may have no whole one-second sample.
-console.log(JSON.stringify({ protectedRps: load.requests.total / Math.max(load.duration, 0.001), protectedNon2xx: load.non2xx, loginMs, loginStatuses, pageMs }));
+console.log(
+  JSON.stringify({
+    protectedRps: load.requests.total / Math.max(load.duration, 0.001),
+    protectedNon2xx: load.non2xx,
+    loginMs,
+    loginStatuses,
+    pageMs,
+  }),
+);

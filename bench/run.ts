@@ -21,23 +21,28 @@ Options:
   --flood-connections <n>  the flood's connections (default 200)
   --json               print JSON instead of a table
   --profile <folder>   write a CPU profile of each server there (open it in Chrome DevTools)`;
-const { values } = cli(usage, {
-  steps: { type: 'string' },
-  redis: { type: 'string' },
-  rounds: { type: 'string' },
-  seconds: { type: 'string' },
-  connections: { type: 'string' },
-  flood: { type: 'string' },
-  'flood-connections': { type: 'string' },
-  json: { type: 'boolean' },
-  profile: { type: 'string' },
-}, { max: 0 });
+const { values } = cli(
+  usage,
+  {
+    steps: { type: 'string' },
+    redis: { type: 'string' },
+    rounds: { type: 'string' },
+    seconds: { type: 'string' },
+    connections: { type: 'string' },
+    flood: { type: 'string' },
+    'flood-connections': { type: 'string' },
+    json: { type: 'boolean' },
+    profile: { type: 'string' },
+  },
+  { max: 0 },
+);
 const whole = (value: string | undefined, fallback: number, name: string) => {
   const n = value === undefined ? fallback : Number(value);
   if (!Number.isInteger(n) || n <= 0) fail(`--${name} takes a whole number above 0.`);
   return n;
 };
-const list = (value: string, name: string) => (value === 'none' ? [] : value.split(',').map((s) => whole(s, 0, name)));
+const list = (value: string, name: string) =>
+  value === 'none' ? [] : value.split(',').map((s) => whole(s, 0, name));
 const options = {
   steps: list(values.steps ?? '5,6,9', 'steps'),
   redis: list(values.redis ?? '9', 'redis'),
@@ -46,13 +51,23 @@ const options = {
   connections: whole(values.connections, 10, 'connections'),
   profileDir: values.profile === undefined ? undefined : path.resolve(values.profile),
 };
-const flood = { steps: list(values.flood ?? '6,7,8', 'flood'), rounds: 2, seconds: 5, connections: whole(values['flood-connections'], 200, 'flood-connections') };
+const flood = {
+  steps: list(values.flood ?? '6,7,8', 'flood'),
+  rounds: 2,
+  seconds: 5,
+  connections: whole(values['flood-connections'], 200, 'flood-connections'),
+};
 try {
   const progress = values.json ? undefined : (line: string) => console.error(line);
   const report = await httpBenchmark(options, progress);
   const flooded = flood.steps.length ? await floodBenchmark(flood, progress) : undefined;
   if (values.json) console.log(JSON.stringify({ ...report, flood: flooded }, null, 2));
-  else console.log([report.steps.length ? formatReport(report) : '', flooded ? formatFlood(flooded) : ''].filter(Boolean).join('\n\n'));
+  else
+    console.log(
+      [report.steps.length ? formatReport(report) : '', flooded ? formatFlood(flooded) : '']
+        .filter(Boolean)
+        .join('\n\n'),
+    );
 } catch (err) {
   fail((err as Error).message);
 }

@@ -18,7 +18,14 @@ export function microBenchmark({ rounds = 7, msPerRound = 150 } = {}): MicroResu
   const secret = randomBytes(32).toString('base64url');
   const key = createSecretKey(Buffer.from(secret));
   const now = Math.floor(Date.now() / 1000);
-  const claims = { sub: 'alice', iss: 'jwt-koa-workshop', aud: 'jwt-koa-workshop-api', iat: now, exp: now + 3600, jti: 'c9b1a7e2-4d3f-4a8e-9d1c-2f6b8e7a5c3d' };
+  const claims = {
+    sub: 'alice',
+    iss: 'jwt-koa-workshop',
+    aud: 'jwt-koa-workshop-api',
+    iat: now,
+    exp: now + 3600,
+    jti: 'c9b1a7e2-4d3f-4a8e-9d1c-2f6b8e7a5c3d',
+  };
   const token = jwt.sign(claims, key, { algorithm: 'HS256' });
   const [h, p, s] = token.split('.') as [string, string, string];
   const signature = Buffer.from(s, 'base64url');
@@ -70,6 +77,9 @@ Options:
   if (json) console.log(JSON.stringify({ node: process.version, results }, null, 2));
   else {
     console.log(`HS256 per operation, Node ${process.version} (median of 6 rounds):\n`);
-    for (const r of results) console.log(`  ${r.name.padEnd(46)} ${(r.nsPerOp / 1000).toFixed(1).padStart(7)} µs   ${r.ratio.toFixed(1).padStart(6)}x the floor`);
+    for (const r of results)
+      console.log(
+        `  ${r.name.padEnd(46)} ${(r.nsPerOp / 1000).toFixed(1).padStart(7)} µs   ${r.ratio.toFixed(1).padStart(6)}x the floor`,
+      );
   }
 }

@@ -11,7 +11,11 @@ checkpoint(1, () => {
     const res = await get(`${server.url}/`);
     assert.equal(res.status, 200, `GET / must answer 200: ${show(res)}`);
     assert.equal(res.text, 'Hello, World!', 'The body is exactly "Hello, World!"');
-    assert.match(res.headers.get('content-type') ?? '', /^text\/plain/, 'A string body is sent as text/plain');
+    assert.match(
+      res.headers.get('content-type') ?? '',
+      /^text\/plain/,
+      'A string body is sent as text/plain',
+    );
   });
 
   test('an unknown path answers 404', async () => {
@@ -21,7 +25,11 @@ checkpoint(1, () => {
 
   test('POST / answers 405 with an Allow header (router.allowedMethods())', async () => {
     const res = await request(`${server.url}/`, { method: 'POST' });
-    assert.equal(res.status, 405, `app.use(router.allowedMethods()) turns a wrong method into 405: ${show(res)}`);
+    assert.equal(
+      res.status,
+      405,
+      `app.use(router.allowedMethods()) turns a wrong method into 405: ${show(res)}`,
+    );
     assert.match(res.headers.get('allow') ?? '', /GET/, 'The Allow header lists GET');
   });
 });

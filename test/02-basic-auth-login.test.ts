@@ -12,7 +12,11 @@ checkpoint(2, () => {
     const res = await get(`${server.url}/unprotected`);
     assert.equal(res.status, 200, `GET /unprotected must answer 200: ${show(res)}`);
     assert.deepEqual(res.json, { message: 'Anyone can view this.' });
-    assert.match(res.headers.get('content-type') ?? '', /^application\/json/, 'An object body is sent as JSON');
+    assert.match(
+      res.headers.get('content-type') ?? '',
+      /^application\/json/,
+      'An object body is sent as JSON',
+    );
   });
 
   test('GET /protected is still open in this step and answers its message', async () => {

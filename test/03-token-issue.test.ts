@@ -14,14 +14,22 @@ checkpoint(3, () => {
     const res = await get(`${server.url}/login`, basic(user, PASSWORD));
     assert.equal(res.status, 200, `/login with ${user}:${PASSWORD} must answer 200: ${show(res)}`);
     const token = (res.json as { token?: unknown } | undefined)?.token;
-    assert.equal(typeof token, 'string', `/login answers {"token": "<jwt>"} now, not {"message": ...}: ${show(res)}`);
+    assert.equal(
+      typeof token,
+      'string',
+      `/login answers {"token": "<jwt>"} now, not {"message": ...}: ${show(res)}`,
+    );
     return token as string;
   }
 
   describe('GET /login issues a token', () => {
     test('the body is exactly {"token": "<jwt>"}', async () => {
       const res = await get(`${server.url}/login`, basic('alice', PASSWORD));
-      assert.deepEqual(Object.keys((res.json ?? {}) as object), ['token'], `Only a token in the body: ${show(res)}`);
+      assert.deepEqual(
+        Object.keys((res.json ?? {}) as object),
+        ['token'],
+        `Only a token in the body: ${show(res)}`,
+      );
     });
 
     test('the header says HS256 and JWT', async () => {
@@ -31,7 +39,11 @@ checkpoint(3, () => {
 
     test('the payload is {user, exp} with the Basic user name', async () => {
       const { payload } = decode(await login('budi'));
-      assert.deepEqual(Object.keys(payload).sort(), ['exp', 'user'], 'The talk signs {user, exp}: pass noTimestamp so no iat is added');
+      assert.deepEqual(
+        Object.keys(payload).sort(),
+        ['exp', 'user'],
+        'The talk signs {user, exp}: pass noTimestamp so no iat is added',
+      );
       assert.equal(payload.user, 'budi', 'user is the user name from the Basic credentials');
     });
 
@@ -39,13 +51,22 @@ checkpoint(3, () => {
       const before = now();
       const { payload } = decode(await login());
       const exp = payload.exp as number;
-      assert.ok(Number.isInteger(exp), 'exp is a whole number of seconds (Date.now() is milliseconds: divide by 1000)');
-      assert.ok(exp >= before + 39 && exp <= now() + 41, `exp must be now + 40 s, got now + ${exp - before} s`);
+      assert.ok(
+        Number.isInteger(exp),
+        'exp is a whole number of seconds (Date.now() is milliseconds: divide by 1000)',
+      );
+      assert.ok(
+        exp >= before + 39 && exp <= now() + 41,
+        `exp must be now + 40 s, got now + ${exp - before} s`,
+      );
     });
 
     test('the token verifies with the secret "indonesia"', async () => {
       const token = await login();
-      assert.doesNotThrow(() => jwt.verify(token, SECRET_KEY, { algorithms: ['HS256'] }), 'Sign with the talk\'s secret, "indonesia"');
+      assert.doesNotThrow(
+        () => jwt.verify(token, SECRET_KEY, { algorithms: ['HS256'] }),
+        'Sign with the talk\'s secret, "indonesia"',
+      );
     });
 
     loginRefusals(server);

@@ -14,13 +14,21 @@ checkpoint(5, () => {
   test('the final app is one file: app.ts imports npm packages and Node built-ins only', () => {
     const source = readFileSync(path.join(codeDir(5), 'app.ts'), 'utf8');
     const local = [...source.matchAll(/from\s+['"](\.{1,2}\/[^'"]+)['"]/g)].map((m) => m[1]);
-    assert.deepEqual(local, [], `Like flaskdemo.py, everything lives in app.ts: fold ${local.join(', ')} into it`);
+    assert.deepEqual(
+      local,
+      [],
+      `Like flaskdemo.py, everything lives in app.ts: fold ${local.join(', ')} into it`,
+    );
   });
 
   describe('tokenRequired is exported and guards any route it is put on', () => {
     const guarded = serve(async () => {
       const { tokenRequired } = await importStep(5);
-      assert.equal(typeof tokenRequired, 'function', 'app.ts must export the middleware: export const tokenRequired: Koa.Middleware = ...');
+      assert.equal(
+        typeof tokenRequired,
+        'function',
+        'app.ts must export the middleware: export const tokenRequired: Koa.Middleware = ...',
+      );
       const app = new Koa();
       app.use(tokenRequired as Koa.Middleware);
       app.use((ctx) => {
@@ -31,7 +39,11 @@ checkpoint(5, () => {
 
     test('without a token the route is not reached', async () => {
       const res = await get(`${guarded.url}/anything`);
-      assert.equal(res.status, 403, `tokenRequired on its own must stop a request without a token: ${show(res)}`);
+      assert.equal(
+        res.status,
+        403,
+        `tokenRequired on its own must stop a request without a token: ${show(res)}`,
+      );
       assert.deepEqual(res.json, { message: 'Token is missing' });
     });
   });

@@ -3,11 +3,35 @@ import assert from 'node:assert/strict';
 import type { KeyObject } from 'node:crypto';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
-import { FAST_USERS, bearerHeaderRules, claimRules, hardened, loginRules, type LoginLimits, type Throttle, hmacThrottleRules, type HmacLoginStep } from './helpers/hardened.ts';
-import { checkpoint, codeDir, exportedApp, importStep, runFile, serve, slow, stillRunning } from './helpers/step.ts';
+import {
+  FAST_USERS,
+  bearerHeaderRules,
+  claimRules,
+  forgedTokens,
+  goodClaims,
+  goodHeader,
+  hardened,
+  loginRules,
+  type LoginLimits,
+  type Throttle,
+  hmacThrottleRules,
+  type HmacLoginStep,
+} from './helpers/hardened.ts';
+import {
+  checkpoint,
+  codeDir,
+  exportedApp,
+  importStep,
+  importStepFiles,
+  runFile,
+  serve,
+  slow,
+  stillRunning,
+} from './helpers/step.ts';
 import { hmacToken } from './helpers/tokens.ts';
 
-// The parts of step 06's app.ts these tests use.
+// The parts of step 06 these tests use, from the files that hold them.
+const STEP06_FILES = ['app.ts', 'config.ts', 'passwords.ts', 'throttle.ts'];
 interface Config {
   key: KeyObject;
   issuer: string;
@@ -18,9 +42,14 @@ interface Config {
 interface Step06 {
   loadConfig(env: Record<string, string | undefined>, warn?: (message: string) => void): Config;
   createApp(config: Config): unknown;
-  LoginThrottle: new (limits: LoginLimits) => Throttle;
+  LoginThrottle: new (limits: LoginLimits, now: () => number) => Throttle;
   LOGIN_LIMITS: LoginLimits;
-  checkUser(users: Record<string, string>, name: string, password: string, compare?: (p: string, s: string) => Promise<boolean>): Promise<boolean>;
+  checkUser(
+    users: Record<string, string>,
+    name: string,
+    password: string,
+    compare?: (p: string, s: string) => Promise<boolean>,
+  ): Promise<boolean>;
   hashPassword(password: string, salt?: Buffer): Promise<string>;
 }
 
@@ -29,19 +58,35 @@ const SECRET = 'a-test-key-of-32-bytes-or-more-0123456789';
 checkpoint(6, () => {
   let step: Step06;
   before(async () => {
-    step = (await importStep(6)) as unknown as Step06;
-    assert.equal(typeof step.createApp, 'function', 'app.ts exports createApp(config), so that tests can give it a key and a clock');
-    assert.equal(typeof step.loadConfig, 'function', 'app.ts exports loadConfig(env), which reads JWT_SECRET and TOKEN_TTL_SECONDS');
+    step = (await importStepFiles(6, STEP06_FILES)) as unknown as Step06;
+    assert.equal(
+      typeof step.createApp,
+      'function',
+      'app.ts exports createApp(config), so that tests can give it a key and a clock',
+    );
+    assert.equal(
+      typeof step.loadConfig,
+      'function',
+      'config.ts exports loadConfig(env), which reads JWT_SECRET and TOKEN_TTL_SECONDS',
+    );
   });
 
   describe('the key', () => {
     test('a JWT_SECRET under 32 bytes is refused, with how to make one', () => {
-      assert.throws(() => step.loadConfig({ JWT_SECRET: 'indonesia' }), /32[\s\S]*npm run secret/, 'JWT_SECRET="indonesia" must be refused with an error that says 32 bytes and how to make a key (npm run secret): an HS256 key has at least 256 bits (RFC 7518 section 3.2)');
+      assert.throws(
+        () => step.loadConfig({ JWT_SECRET: 'indonesia' }),
+        /32[\s\S]*npm run secret/,
+        'JWT_SECRET="indonesia" must be refused with an error that says 32 bytes and how to make a key (npm run secret): an HS256 key has at least 256 bits (RFC 7518 section 3.2)',
+      );
     });
 
     test('32 bytes of JWT_SECRET become a secret KeyObject, made once', () => {
       const config = step.loadConfig({ JWT_SECRET: SECRET });
-      assert.equal(config.key.type, 'secret', 'createSecretKey(Buffer.from(JWT_SECRET)), not the string itself');
+      assert.equal(
+        config.key.type,
+        'secret',
+        'createSecretKey(Buffer.from(JWT_SECRET)), not the string itself',
+      );
       assert.equal(config.key.export().toString(), SECRET, 'The key holds the bytes of JWT_SECRET');
     });
 
@@ -54,10 +99,22 @@ checkpoint(6, () => {
       assert.match(warnings.join('\n'), /restart/, 'Warn that tokens will not survive a restart');
     });
 
-    test('TOKEN_TTL_SECONDS sets the lifetime; the default is the talk\'s 40 s', () => {
-      assert.equal(step.loadConfig({ JWT_SECRET: SECRET }).ttlSeconds, 40, 'Without TOKEN_TTL_SECONDS a token lives the talk\'s 40 s');
-      assert.equal(step.loadConfig({ JWT_SECRET: SECRET, TOKEN_TTL_SECONDS: '300' }).ttlSeconds, 300, 'TOKEN_TTL_SECONDS=300 gives tokens of 300 s');
-      assert.throws(() => step.loadConfig({ JWT_SECRET: SECRET, TOKEN_TTL_SECONDS: 'forever' }), /TOKEN_TTL_SECONDS/, 'TOKEN_TTL_SECONDS=forever is refused, naming the setting');
+    test("TOKEN_TTL_SECONDS sets the lifetime; the default is the talk's 40 s", () => {
+      assert.equal(
+        step.loadConfig({ JWT_SECRET: SECRET }).ttlSeconds,
+        40,
+        "Without TOKEN_TTL_SECONDS a token lives the talk's 40 s",
+      );
+      assert.equal(
+        step.loadConfig({ JWT_SECRET: SECRET, TOKEN_TTL_SECONDS: '300' }).ttlSeconds,
+        300,
+        'TOKEN_TTL_SECONDS=300 gives tokens of 300 s',
+      );
+      assert.throws(
+        () => step.loadConfig({ JWT_SECRET: SECRET, TOKEN_TTL_SECONDS: 'forever' }),
+        /TOKEN_TTL_SECONDS/,
+        'TOKEN_TTL_SECONDS=forever is refused, naming the setting',
+      );
     });
 
     test('TOKEN_TTL_SECONDS takes decimal digits only, from 1 s to a day, and says so', () => {
@@ -68,43 +125,114 @@ checkpoint(6, () => {
           `TOKEN_TTL_SECONDS=${JSON.stringify(value)} must be refused with a message naming the setting: Number() would read it as ${Number(value)}`,
         );
       }
-      assert.equal(step.loadConfig({ JWT_SECRET: SECRET, TOKEN_TTL_SECONDS: '86400' }).ttlSeconds, 86400, 'A day is the longest lifetime');
+      assert.equal(
+        step.loadConfig({ JWT_SECRET: SECRET, TOKEN_TTL_SECONDS: '86400' }).ttlSeconds,
+        86400,
+        'A day is the longest lifetime',
+      );
     });
 
     test('a JWT_SECRET of one repeated character or only whitespace is refused, however long', () => {
       for (const value of [' '.repeat(32), 'a'.repeat(40), '\t'.repeat(32), ' \n'.repeat(16)]) {
-        assert.throws(() => step.loadConfig({ JWT_SECRET: value }), /JWT_SECRET[\s\S]*npm run secret/, `JWT_SECRET=${JSON.stringify(value)} has 32 bytes and no secret in it`);
+        assert.throws(
+          () => step.loadConfig({ JWT_SECRET: value }),
+          /JWT_SECRET[\s\S]*npm run secret/,
+          `JWT_SECRET=${JSON.stringify(value)} has 32 bytes and no secret in it`,
+        );
       }
     });
 
-    test('run with a bad setting, the server exits before listening, in one line naming it', { skip: slow }, async () => {
-      const app = path.join(codeDir(6), 'app.ts');
-      const cases: [Record<string, string>, string][] = [
-        [{ JWT_SECRET: 'indonesia' }, 'JWT_SECRET'],
-        [{ JWT_SECRET: ' '.repeat(32) }, 'JWT_SECRET'],
-        [{ JWT_SECRET: SECRET, TOKEN_TTL_SECONDS: '0x10' }, 'TOKEN_TTL_SECONDS'],
-      ];
-      const runs = await Promise.all(cases.map(([env]) => runFile(app, env)));
-      runs.forEach((run, i) => {
-        const [env, name] = cases[i]!;
-        assert.equal(run.status, 1, `${JSON.stringify(env)} must stop the server with exit status 1${stillRunning(run)}: ${run.stdout}${run.stderr}`);
-        assert.equal(run.stderr.trim().split('\n').length, 1, `${JSON.stringify(env)}: one line, no stack trace: ${run.stderr}`);
-        assert.match(run.stderr, new RegExp(name), `${JSON.stringify(env)}: the line names ${name}`);
-        assert.doesNotMatch(run.stdout, /listening/, 'Nothing listens with a bad setting');
-      });
-    });
+    test(
+      'run with a bad setting, the server exits before listening, in one line naming it',
+      { skip: slow },
+      async () => {
+        const app = path.join(codeDir(6), 'app.ts');
+        const cases: [Record<string, string>, string][] = [
+          [{ JWT_SECRET: 'indonesia' }, 'JWT_SECRET'],
+          [{ JWT_SECRET: ' '.repeat(32) }, 'JWT_SECRET'],
+          [{ JWT_SECRET: SECRET, TOKEN_TTL_SECONDS: '0x10' }, 'TOKEN_TTL_SECONDS'],
+        ];
+        const runs = await Promise.all(cases.map(([env]) => runFile(app, env)));
+        runs.forEach((run, i) => {
+          const [env, name] = cases[i]!;
+          assert.equal(
+            run.status,
+            1,
+            `${JSON.stringify(env)} must stop the server with exit status 1${stillRunning(run)}: ${run.stdout}${run.stderr}`,
+          );
+          assert.equal(
+            run.stderr.trim().split('\n').length,
+            1,
+            `${JSON.stringify(env)}: one line, no stack trace: ${run.stderr}`,
+          );
+          assert.match(
+            run.stderr,
+            new RegExp(name),
+            `${JSON.stringify(env)}: the line names ${name}`,
+          );
+          assert.doesNotMatch(run.stdout, /listening/, 'Nothing listens with a bad setting');
+        });
+      },
+    );
   });
 
   describe('the verified-token cache', () => {
-    test('the verified-token cache is bounded: the oldest token is checked afresh', () => {
-      const { VerifiedTokens } = step as unknown as { VerifiedTokens: new () => { get(t: string, c: object, now: number): unknown; add(t: string, c: object): void } };
-      const cache = new VerifiedTokens();
-      const config = { clockToleranceSeconds: 5 };
+    interface TokensFile {
+      verifyToken(token: string, config: Config, cache?: unknown): { sub: string };
+    }
+    interface CacheFile {
+      VerifiedTokens: new () => { get(t: string): unknown; add(t: string, c: object): void };
+    }
+    let tokens: TokensFile;
+    let cacheFile: CacheFile;
+    before(async () => {
+      tokens = (await importStep(6, 'tokens.ts')) as unknown as TokensFile;
+      cacheFile = (await importStep(6, 'verified-tokens.ts')) as unknown as CacheFile;
+    });
+
+    test('the verified-token cache is bounded: the oldest token goes first', () => {
+      const cache = new cacheFile.VerifiedTokens();
       const claims = { sub: 'alice', iat: 100, exp: 140 };
       for (let i = 0; i <= 1000; i++) cache.add(`token-${i}`, claims);
-      assert.equal(cache.get('token-0', config, 100), undefined, 'Past 1000 entries the oldest goes');
-      assert.deepEqual(cache.get('token-1000', config, 100), claims, 'The newest token is still cached');
-      assert.throws(() => cache.get('token-1000', config, 200), /expired/, 'A cached token is still checked against the clock');
+      assert.equal(cache.get('token-0'), undefined, 'Past 1000 entries the oldest goes');
+      assert.deepEqual(cache.get('token-1000'), claims, 'The newest token is still cached');
+    });
+
+    test('a cached token gets the same answer as a fresh one, at every edge of exp, nbf and iat', () => {
+      const base = step.loadConfig({ JWT_SECRET: SECRET });
+      const at = (now: number): Config => ({ ...base, now: () => now });
+      const answer = (token: string, now: number, cache?: unknown): string => {
+        try {
+          return `accepted for ${tokens.verifyToken(token, at(now), cache).sub}`;
+        } catch (err) {
+          const e = err as { status?: number; message?: string };
+          return `refused ${e.status}: ${e.message}`;
+        }
+      };
+      const s = h.clock.now;
+      const edges: [string, () => string][] = [
+        ['a good token', () => h.sign(goodHeader(h), goodClaims(h))],
+        ['nbf 10 s ahead', () => h.sign(goodHeader(h), goodClaims(h, { nbf: s + 10 }))],
+        ['iat 5 s ahead', () => h.sign(goodHeader(h), goodClaims(h, { iat: s + 5 }))],
+        ...forgedTokens(h),
+      ];
+      const times = [-7, -6, -5, -1, 0, 4, 5, 6, 10, 15, 16].flatMap((d) => [
+        s + d,
+        s + base.ttlSeconds + d,
+      ]);
+      for (const [what, make] of edges) {
+        const token = make();
+        for (const now of times) {
+          const cache = new cacheFile.VerifiedTokens();
+          // Warm the cache at every time first: whatever passed once is cached.
+          for (const earlier of times) answer(token, earlier, cache);
+          assert.equal(
+            answer(token, now, cache),
+            answer(token, now),
+            `${what} at ${now - s} s: the cache must decide as a fresh verify does`,
+          );
+        }
+      }
     });
   });
 
@@ -118,16 +246,26 @@ checkpoint(6, () => {
       const users = { alice: 'scrypt$stored-hash-of-alice' };
       assert.equal(await step.checkUser(users, 'mallory', 'pyconid', compare), false);
       assert.equal(await step.checkUser(users, 'alice', 'wrong', compare), false);
-      assert.equal(compared.length, 2, 'Both a wrong user and a wrong password must run the hash once: timing then tells nothing');
+      assert.equal(
+        compared.length,
+        2,
+        'Both a wrong user and a wrong password must run the hash once: timing then tells nothing',
+      );
       assert.notEqual(compared[0], compared[1], 'The unknown user is checked against a dummy hash');
     });
 
-    test('alice\'s stored hash is scrypt of pyconid with its salt, not the password', async () => {
-      const config = step.loadConfig({ JWT_SECRET: SECRET }) as Config & { users: Record<string, string> };
+    test("alice's stored hash is scrypt of pyconid with its salt, not the password", async () => {
+      const config = step.loadConfig({ JWT_SECRET: SECRET }) as Config & {
+        users: Record<string, string>;
+      };
       const stored = config.users.alice!;
       assert.doesNotMatch(stored, /pyconid/, 'Never the password itself');
       const salt = Buffer.from(stored.split('$')[4]!, 'base64url');
-      assert.equal(await step.hashPassword('pyconid', salt), stored, 'hashPassword(password, salt) makes the stored form');
+      assert.equal(
+        await step.hashPassword('pyconid', salt),
+        stored,
+        'hashPassword(password, salt) makes the stored form',
+      );
     });
 
     test('a name from Object.prototype is not a user', async () => {
@@ -136,7 +274,12 @@ checkpoint(6, () => {
     });
   });
 
-  const h = hardened({ alg: 'HS256', loginUrl: () => server.url, apiUrl: () => server.url, sign: (header, claims) => hmacToken(header, claims, SECRET) });
+  const h = hardened({
+    alg: 'HS256',
+    loginUrl: () => server.url,
+    apiUrl: () => server.url,
+    sign: (header, claims) => hmacToken(header, claims, SECRET),
+  });
   const server = serve(async () => {
     const config = step.loadConfig({ JWT_SECRET: SECRET });
     Object.assign(config, { users: FAST_USERS }); // cheap hashes: see FAST_USERS
@@ -149,5 +292,6 @@ checkpoint(6, () => {
   describe('GET /login', () => loginRules(h));
   describe('GET /protected: the Bearer header', () => bearerHeaderRules(h));
   describe('GET /protected: the claims', () => claimRules(h));
-  describe('login throttling', () => hmacThrottleRules(6, () => step as unknown as HmacLoginStep, SECRET));
+  describe('login throttling', () =>
+    hmacThrottleRules(6, () => step as unknown as HmacLoginStep, SECRET));
 });

@@ -5,16 +5,37 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { findChromium } from '../tools/chromium.ts';
-import { browserSkip, launchChromium, waitForText, type Browser, type Page } from './helpers/browser.ts';
-import { FAST_USERS, START, bearerRules, hardened, loginRules, type LoginLimits, type Throttle, hmacThrottleRules, type HmacLoginStep } from './helpers/hardened.ts';
+import {
+  browserSkip,
+  launchChromium,
+  waitForText,
+  type Browser,
+  type Page,
+} from './helpers/browser.ts';
+import {
+  FAST_USERS,
+  START,
+  bearerRules,
+  hardened,
+  loginRules,
+  type LoginLimits,
+  type Throttle,
+  hmacThrottleRules,
+  type HmacLoginStep,
+} from './helpers/hardened.ts';
 import { get, show } from './helpers/http.ts';
-import { checkpoint, codeDir, exportedApp, importStep, serve } from './helpers/step.ts';
+import { checkpoint, codeDir, exportedApp, importStepFiles, serve } from './helpers/step.ts';
 import { hmacToken } from './helpers/tokens.ts';
 
 interface Step08 {
-  loadConfig(env: Record<string, string>): { now: () => number; issuer: string; audience: string; throttle: Throttle };
+  loadConfig(env: Record<string, string>): {
+    now: () => number;
+    issuer: string;
+    audience: string;
+    throttle: Throttle;
+  };
   createApp(config: unknown): unknown;
-  LoginThrottle: new (limits: LoginLimits) => Throttle;
+  LoginThrottle: new (limits: LoginLimits, now: () => number) => Throttle;
   LOGIN_LIMITS: LoginLimits;
 }
 
@@ -23,9 +44,14 @@ const SECRET = 'a-test-key-of-32-bytes-or-more-0123456789';
 checkpoint(8, () => {
   let step: Step08;
   before(async () => {
-    step = (await importStep(8)) as unknown as Step08;
+    step = (await importStepFiles(8, ['app.ts', 'config.ts', 'throttle.ts'])) as unknown as Step08;
   });
-  const h = hardened({ alg: 'HS256', loginUrl: () => server.url, apiUrl: () => server.url, sign: (header, claims) => hmacToken(header, claims, SECRET) });
+  const h = hardened({
+    alg: 'HS256',
+    loginUrl: () => server.url,
+    apiUrl: () => server.url,
+    sign: (header, claims) => hmacToken(header, claims, SECRET),
+  });
   const server = serve(async () => {
     const config = step.loadConfig({ JWT_SECRET: SECRET });
     Object.assign(config, { users: FAST_USERS }); // cheap hashes: see FAST_USERS
@@ -40,22 +66,47 @@ checkpoint(8, () => {
       assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
       const csp = res.headers.get('content-security-policy') ?? '';
       assert.match(csp, /script-src 'self'/, 'Scripts only from this origin');
-      assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/, 'No inline script: an injected <script> must not run');
+      assert.doesNotMatch(
+        csp,
+        /unsafe-inline|unsafe-eval/,
+        'No inline script: an injected <script> must not run',
+      );
       assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
       assert.equal(res.headers.get('referrer-policy'), 'no-referrer');
     });
 
     test('has no inline script or handler, and keeps the token out of storage', async () => {
       const html = readFileSync(path.join(codeDir(8), 'public', 'index.html'), 'utf8');
-      assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/, 'Every <script> has a src (the CSP blocks inline ones)');
-      assert.doesNotMatch(html, /\son[a-z]+=/i, 'No onclick= and the like: handlers live in app.js');
-      const js = readFileSync(path.join(codeDir(8), 'public', 'app.js'), 'utf8').replace(/\/\/.*$/gm, '');
-      assert.doesNotMatch(js, /localStorage|sessionStorage|document\.cookie/, 'The token lives in a variable only');
+      assert.doesNotMatch(
+        html,
+        /<script(?![^>]*\bsrc=)[^>]*>/,
+        'Every <script> has a src (the CSP blocks inline ones)',
+      );
+      assert.doesNotMatch(
+        html,
+        /\son[a-z]+=/i,
+        'No onclick= and the like: handlers live in app.js',
+      );
+      const js = readFileSync(path.join(codeDir(8), 'public', 'app.js'), 'utf8').replace(
+        /\/\/.*$/gm,
+        '',
+      );
+      assert.doesNotMatch(
+        js,
+        /localStorage|sessionStorage|document\.cookie/,
+        'The token lives in a variable only',
+      );
     });
 
     test('serves its script and style with their types, and nothing else from the folder', async () => {
-      assert.match((await get(`${server.url}/app.js`)).headers.get('content-type') ?? '', /^text\/javascript/);
-      assert.match((await get(`${server.url}/style.css`)).headers.get('content-type') ?? '', /^text\/css/);
+      assert.match(
+        (await get(`${server.url}/app.js`)).headers.get('content-type') ?? '',
+        /^text\/javascript/,
+      );
+      assert.match(
+        (await get(`${server.url}/style.css`)).headers.get('content-type') ?? '',
+        /^text\/css/,
+      );
       for (const probe of ['/index.html', '/../app.ts', '/public/app.js', '/%2e%2e/app.ts']) {
         assert.equal((await get(`${server.url}${probe}`)).status, 404, `${probe} is not served`);
       }
@@ -66,14 +117,18 @@ checkpoint(8, () => {
   // one step and not the other fails here.
   describe('GET /login, as in step 06', () => loginRules(h));
   describe('GET /protected, as in step 06', () => bearerRules(h));
-  describe('login throttling, as in step 06', () => hmacThrottleRules(8, () => step as unknown as HmacLoginStep, SECRET));
+  describe('login throttling, as in step 06', () =>
+    hmacThrottleRules(8, () => step as unknown as HmacLoginStep, SECRET));
 
   const chromium = findChromium();
   const skip = browserSkip(chromium);
   describe('in a real browser', { skip }, () => {
     let browser: Browser;
     before(async () => {
-      assert.ok(chromium, 'Under CI=true the browser test must run: install Chromium (.ci/run does)');
+      assert.ok(
+        chromium,
+        'Under CI=true the browser test must run: install Chromium (.ci/run does)',
+      );
       browser = await launchChromium(chromium!);
     });
     after(() => browser?.close());
@@ -109,10 +164,23 @@ checkpoint(8, () => {
         const claims = JSON.parse((await page.locator('#decoded-payload').textContent()) ?? '{}');
         assert.equal(claims.sub, 'alice', 'The decoded claims show the user');
         assert.equal(claims.exp, START + 40);
-        const parts = await Promise.all(['header', 'payload', 'signature'].map((p) => page.locator(`#token-${p}`).textContent()));
-        assert.ok(parts.every((p) => p && p.length > 10), 'The three parts are shown apart');
-        assert.match((await page.locator('#countdown').textContent()) ?? '', /Expires in 39 s/, 'The countdown shows exp - now');
-        assert.deepEqual(await page.evaluate('[localStorage.length, sessionStorage.length, document.cookie]'), [0, 0, ''], 'The token is in memory only');
+        const parts = await Promise.all(
+          ['header', 'payload', 'signature'].map((p) => page.locator(`#token-${p}`).textContent()),
+        );
+        assert.ok(
+          parts.every((p) => p && p.length > 10),
+          'The three parts are shown apart',
+        );
+        assert.match(
+          (await page.locator('#countdown').textContent()) ?? '',
+          /Expires in 39 s/,
+          'The countdown shows exp - now',
+        );
+        assert.deepEqual(
+          await page.evaluate('[localStorage.length, sessionStorage.length, document.cookie]'),
+          [0, 0, ''],
+          'The token is in memory only',
+        );
 
         await page.keyboard.press('Tab'); // Log in
         await page.keyboard.press('Tab');
@@ -124,8 +192,15 @@ checkpoint(8, () => {
         await page.keyboard.press('Tab');
         assert.equal(await focused(page), 'tamper');
         await page.keyboard.press('Enter');
-        await waitForStatus(page, /Tampered token: \/protected answered 401 invalid_token: The token signature is invalid/);
-        assert.match((await page.locator('#log li').first().textContent()) ?? '', /WWW-Authenticate: Bearer realm="jwt-koa-workshop", error="invalid_token"/, 'The log shows the challenge');
+        await waitForStatus(
+          page,
+          /Tampered token: \/protected answered 401 invalid_token: The token signature is invalid/,
+        );
+        assert.match(
+          (await page.locator('#log li').first().textContent()) ?? '',
+          /WWW-Authenticate: Bearer realm="jwt-koa-workshop", error="invalid_token"/,
+          'The log shows the challenge',
+        );
 
         h.clock.now = START + 51;
         await page.clock.fastForward(50_000);
@@ -147,13 +222,19 @@ checkpoint(8, () => {
         await page.getByRole('button', { name: 'Log in' }).click();
         await waitForStatus(page, /Login refused: 401/);
         assert.equal(await page.locator('#token-view').isHidden(), true, 'No token is shown');
-        assert.equal(await page.locator('#status').getAttribute('aria-live'), 'polite', 'Status changes are announced');
+        assert.equal(
+          await page.locator('#status').getAttribute('aria-live'),
+          'polite',
+          'Status changes are announced',
+        );
         assert.match((await status(page)) ?? '', /user name or password is wrong/);
 
         await page.getByLabel('Password').fill('pyconid');
         await page.getByRole('button', { name: 'Log in' }).click();
         await waitForStatus(page, /Logged in/);
-        const [scroll, width] = await page.evaluate<[number, number]>('[document.documentElement.scrollWidth, window.innerWidth]');
+        const [scroll, width] = await page.evaluate<[number, number]>(
+          '[document.documentElement.scrollWidth, window.innerWidth]',
+        );
         assert.ok(scroll <= width, `At 200% zoom nothing scrolls sideways: ${scroll} > ${width}`);
       } finally {
         await page.close();

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { checkpoints, type StepResult } from '../tools/check.ts';
 import { loadExercise } from '../tools/exercise.ts';
 import { baseOf, root, steps } from '../tools/steps.ts';
-import { handOut } from '../tools/workspace.ts';
+import { handOut } from '../tools/exercise.ts';
 
 describe('each exercise, as handed out, fails its checkpoint', { concurrency: 1 }, () => {
   const built = steps.filter((step) => baseOf(step) !== undefined);
@@ -39,11 +39,24 @@ describe('each exercise, as handed out, fails its checkpoint', { concurrency: 1 
   for (const step of built) {
     const base = baseOf(step)!;
     test(`step ${step.slug}: its exercise (${base.slug} with TODO markers) fails the checkpoint`, () => {
-      assert.ok(loadExercise(step), `steps/${step.slug}/EXERCISE.md is missing: every step from 01 on has a task, markers and hints`);
-      assert.equal(problems.get(step.number), undefined, `The exercise for step ${step.number} cannot be handed out`);
+      assert.ok(
+        loadExercise(step),
+        `steps/${step.slug}/EXERCISE.md is missing: every step from 01 on has a task, markers and hints`,
+      );
+      assert.equal(
+        problems.get(step.number),
+        undefined,
+        `The exercise for step ${step.number} cannot be handed out`,
+      );
       const result = results.find((r) => r.step === step)!;
-      assert.ok(result.results.length > 0, `Step ${step.number}'s checkpoint did not run on its exercise: ${result.error ?? 'no results'}`);
-      assert.ok(result.failed > 0, `test/${step.slug}.test.ts passes on the exercise as handed out (${result.passed} tests): add a test for what step ${step.number} adds`);
+      assert.ok(
+        result.results.length > 0,
+        `Step ${step.number}'s checkpoint did not run on its exercise: ${result.error ?? 'no results'}`,
+      );
+      assert.ok(
+        result.failed > 0,
+        `test/${step.slug}.test.ts passes on the exercise as handed out (${result.passed} tests): add a test for what step ${step.number} adds`,
+      );
     });
   }
 });

@@ -7,10 +7,21 @@ import path from 'node:path';
 import { describe } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { bold, cli, dim, fail, green, isMain, partArgument, red, userPath, yellow } from './cli.ts';
-import { isWorkspace } from './workspace.ts';
+import { describeWorkspace, isWorkspace, workspaceTarget } from './workspace.ts';
 import { fit, loadExercise, type Hint } from './exercise.ts';
 import { ALL_FILES, runTests, type TestResult } from './run-tests.ts';
-import { checkpointName, findStep, nextOf, rel, root, steps, testFile, type CodeDirs, type Step } from './steps.ts';
+import { reportToRoom, roomReport } from './room/client.ts';
+import {
+  checkpointName,
+  findStep,
+  nextOf,
+  rel,
+  root,
+  steps,
+  testFile,
+  type CodeDirs,
+  type Step,
+} from './steps.ts';
 
 export interface StepResult {
   step: Step;
@@ -25,8 +36,15 @@ export interface StepResult {
  * Run the checkpoints of `chosen` steps against their reference code, or the
  * folders `dirs` names. `proof`: only to show that they fail (slow tests skipped).
  */
-export async function checkpoints(chosen: Step[], dirs: CodeDirs = {}, options: { proof?: boolean } = {}): Promise<StepResult[]> {
-  const env: Record<string, string> = { STEP_DIRS: JSON.stringify(dirs), ...(options.proof ? { CHECKPOINT_PROOF: '1' } : {}) };
+export async function checkpoints(
+  chosen: Step[],
+  dirs: CodeDirs = {},
+  options: { proof?: boolean } = {},
+): Promise<StepResult[]> {
+  const env: Record<string, string> = {
+    STEP_DIRS: JSON.stringify(dirs),
+    ...(options.proof ? { CHECKPOINT_PROOF: '1' } : {}),
+  };
   const run = await runTests({ files: chosen.map(testFile), env });
   return byStep(chosen, run.results, run.output);
 }
@@ -51,7 +69,11 @@ export interface Mistake {
  * the same message, is one mistake however many tests it breaks. An error
  * the server threw is part of what is wrong.
  */
-export function mistakes(failures: TestResult[], hints: Hint[] = [], total = failures.length): Mistake[] {
+export function mistakes(
+  failures: TestResult[],
+  hints: Hint[] = [],
+  total = failures.length,
+): Mistake[] {
   const groups = new Map<string, Mistake>();
   for (const failure of failures) {
     const uncaught = /\(uncaught (.*)\)$/.exec(failure.message ?? '')?.[1];
@@ -69,12 +91,15 @@ export function mistakes(failures: TestResult[], hints: Hint[] = [], total = fai
     // Tests that all failed for the same words (a hook that could not load the
     // code: a missing file or export) are best told in those words.
     const messages = new Set(group.tests.map((t) => t.message));
-    if (messages.size === 1 && group.tests.length > 1 && group.tests[0]!.message) group.what = group.tests[0]!.message;
+    if (messages.size === 1 && group.tests.length > 1 && group.tests[0]!.message)
+      group.what = group.tests[0]!.message;
     // Something every test trips over is the code's shape, not one rule: no hint.
     if (messages.size === 1 && group.tests.length === total && total > 3) continue;
     // The hint that speaks to most of a mistake's tests first.
     const score = (hint: Hint) => group.tests.reduce((sum, t) => sum + fit(hint, t), 0);
-    group.hints = hints.filter((h) => score(h) > 0).sort((a, b) => score(b) - score(a) || a.number - b.number);
+    group.hints = hints
+      .filter((h) => score(h) > 0)
+      .sort((a, b) => score(b) - score(a) || a.number - b.number);
   }
   return [...groups.values()].sort((a, b) => b.tests.length - a.tests.length);
 }
@@ -82,39 +107,76 @@ export function mistakes(failures: TestResult[], hints: Hint[] = [], total = fai
 const testName = (r: TestResult) => [...r.suites.slice(1), r.name].join(' > ');
 
 /** The report for one step: every test (reference code), or the mistakes (a learner's folder). */
-export function stepReport(result: StepResult, options: { coach: boolean; part?: string; where: string }): string[] {
+export function stepReport(
+  result: StepResult,
+  options: { coach: boolean; part?: string; where: string },
+): string[] {
   const { step } = result;
-  const lines = [bold(`Step ${step.number}: ${step.title}${options.part ? `, part "${options.part}"` : ''}`) + dim(` (test/${step.slug}.test.ts on ${options.where})`)];
-  if (result.error !== undefined) return [...lines, `  ${red('The tests did not run:')}\n${result.error}`];
+  const lines = [
+    bold(`Step ${step.number}: ${step.title}${options.part ? `, part "${options.part}"` : ''}`) +
+      dim(` (test/${step.slug}.test.ts on ${options.where})`),
+  ];
+  if (result.error !== undefined)
+    return [...lines, `  ${red('The tests did not run:')}\n${result.error}`];
   const mine = result.results.filter((r) => inPart(step, options.part, r));
   const failures = mine.filter((r) => !r.ok);
   if (!options.coach) {
-    for (const r of mine) lines.push(r.ok ? `  ${green('pass')}  ${testName(r)}` : `  ${red('FAIL')}  ${testName(r)}\n        ${r.message ?? ''}`);
+    for (const r of mine)
+      lines.push(
+        r.ok
+          ? `  ${green('pass')}  ${testName(r)}`
+          : `  ${red('FAIL')}  ${testName(r)}${r.at ? dim(` (${r.at})`) : ''}\n        ${r.message ?? ''}`,
+      );
     return lines;
   }
   // A part builds on the parts before it: say so while one of them still fails.
   const parts = step.parts ?? [];
-  const earlier = parts.slice(0, Math.max(0, parts.findIndex((p) => p.id === options.part)));
-  const unfinished = earlier.filter((p) => result.results.some((r) => !r.ok && inPart(step, p.id, r))).map((p) => p.id);
-  if (unfinished.length > 0) lines.push(yellow(`  Part "${options.part}" builds on ${unfinished.map((p) => `"${p}"`).join(', ')}, which ${unfinished.length > 1 ? 'still fail' : 'still fails'}: finish ${unfinished.length > 1 ? 'those' : 'that'} first.`));
+  const earlier = parts.slice(
+    0,
+    Math.max(
+      0,
+      parts.findIndex((p) => p.id === options.part),
+    ),
+  );
+  const unfinished = earlier
+    .filter((p) => result.results.some((r) => !r.ok && inPart(step, p.id, r)))
+    .map((p) => p.id);
+  if (unfinished.length > 0)
+    lines.push(
+      yellow(
+        `  Part "${options.part}" builds on ${unfinished.map((p) => `"${p}"`).join(', ')}, which ${unfinished.length > 1 ? 'still fail' : 'still fails'}: finish ${unfinished.length > 1 ? 'those' : 'that'} first.`,
+      ),
+    );
   if (failures.length === 0) return [...lines, green(`  All ${mine.length} tests pass.`)];
   const found = mistakes(failures, loadExercise(step)?.hints ?? [], mine.length);
-  lines.push(`  ${mine.length - failures.length} of ${mine.length} tests pass. ${found.length === 1 ? 'One thing' : `${found.length} things`} to fix:`);
+  lines.push(
+    `  ${mine.length - failures.length} of ${mine.length} tests pass. ${found.length === 1 ? 'One thing' : `${found.length} things`} to fix:`,
+  );
   for (const m of found) {
     const count = m.tests.length === 1 ? '1 test' : `${m.tests.length} tests`;
     lines.push(`  ${red('x')} ${m.what} ${dim(`(${count})`)}`);
     const example = m.tests[0]!;
-    lines.push(dim(`      e.g. ${testName(example)}`));
-    if (example.message && example.message !== m.what) lines.push(dim(`           ${example.message}`));
+    lines.push(dim(`      e.g. ${testName(example)}${example.at ? ` (${example.at})` : ''}`));
+    if (example.message && example.message !== m.what)
+      lines.push(dim(`           ${example.message}`));
     const hint = m.hints[0];
-    if (hint) lines.push(yellow(`      hint ${hint.number}, "${hint.title}": npm run hint ${step.number} ${hint.number}`));
+    if (hint)
+      lines.push(
+        yellow(
+          `      hint ${hint.number}, "${hint.title}": npm run hint ${step.number} ${hint.number}`,
+        ),
+      );
     else if (m.tests.length === mine.length && mine.length > 3) {
       // An error of the code itself (it does not compile, or throws as it
       // loads) is fixed where it points, not by starting over.
       const crashed = /^\w*Error\b/.test(m.what) || /\.(?:ts|mjs|js):\d+/.test(m.what);
-      lines.push(yellow(crashed
-        ? `      Every test stops at this: the code does not load. Fix it where the message points (npm run dev shows the same error), then check again.`
-        : `      Every test stops at this: the code is not yet in the shape step ${step.number} wants. npm run exercise ${step.number} hands out its task and TODO markers.`));
+      lines.push(
+        yellow(
+          crashed
+            ? `      Every test stops at this: the code does not load. Fix it where the message points (npm run dev shows the same error), then check again.`
+            : `      Every test stops at this: the code is not yet in the shape step ${step.number} wants. npm run exercise ${step.number} hands out its task and TODO markers.`,
+        ),
+      );
     }
   }
   return lines;
@@ -127,6 +189,8 @@ export interface CheckOptions {
   part?: string;
   coach: boolean;
   quiet: boolean;
+  /** What the folder holds, by its manifest: the step, and in words ("step 9's code"). */
+  holds?: { step: number; words: string };
 }
 
 /** Results of one run, as each step's StepResult (what checkpoints() returns). */
@@ -134,13 +198,25 @@ export function byStep(chosen: Step[], results: TestResult[], output = ''): Step
   return chosen.map((step) => {
     const mine = results.filter((r) => r.suites[0] === checkpointName(step));
     const failed = mine.filter((r) => !r.ok).length;
-    const error = mine.length === 0 ? output.trim().split('\n').slice(-5).join('\n') || 'no test ran' : undefined;
-    return { step, results: mine, passed: mine.length - failed, failed: error === undefined ? failed : 1, error };
+    const error =
+      mine.length === 0
+        ? output.trim().split('\n').slice(-5).join('\n') || 'no test ran'
+        : undefined;
+    return {
+      step,
+      results: mine,
+      passed: mine.length - failed,
+      failed: error === undefined ? failed : 1,
+      error,
+    };
   });
 }
 
 /** What npm run check prints for a run, and whether everything it was asked about passed. */
-export function checkReport(summary: StepResult[], options: CheckOptions): { text: string; ok: boolean } {
+export function checkReport(
+  summary: StepResult[],
+  options: CheckOptions,
+): { text: string; ok: boolean } {
   const out: string[] = [];
   const { dir, part } = options;
   const where = dir === undefined ? 'the reference steps' : `${rel(dir) || '.'}/`;
@@ -149,24 +225,61 @@ export function checkReport(summary: StepResult[], options: CheckOptions): { tex
     out.push('', ...stepReport(result, { coach: options.coach, part, where }));
     if (result.step.expected) out.push(dim(`  ${result.step.expected}`));
   }
-  const failedIn = (s: StepResult) => (s.error !== undefined ? 1 : s.results.filter((r) => !r.ok && inPart(s.step, part, r)).length);
+  const failedIn = (s: StepResult) =>
+    s.error !== undefined ? 1 : s.results.filter((r) => !r.ok && inPart(s.step, part, r)).length;
   if (summary.length > 1) {
     out.push('', bold(`Checkpoints on ${where}:`));
-    for (const s of summary) out.push(`  ${String(s.step.number).padStart(2)}  ${s.step.title.padEnd(32)} ${String(s.passed).padStart(3)} passed  ${s.failed === 0 ? green('done') : red(`${s.failed} to fix`)}`);
+    for (const s of summary)
+      out.push(
+        `  ${String(s.step.number).padStart(2)}  ${s.step.title.padEnd(32)} ${String(s.passed).padStart(3)} passed  ${s.failed === 0 ? green('done') : red(`${s.failed} to fix`)}`,
+      );
   }
   const failed = summary.reduce((sum, s) => sum + failedIn(s), 0);
   if (failed === 0 && dir !== undefined && summary.length === 1) {
     const { step } = summary[0]!;
     out.push('', green(`Step ${step.number}${part ? `, part "${part}",` : ''} is done.`));
     const rest = part ? step.parts?.filter((p) => p.id !== part).map((p) => p.id) : undefined;
-    if (rest?.length) out.push(`Next: npm run check -- ${step.number} --dir ${rel(dir)} --part ${rest[0]}`);
+    if (rest?.length)
+      out.push(`Next: npm run check -- ${step.number} --dir ${rel(dir)} --part ${rest[0]}`);
     else {
       out.push(dim(`Compare with the reference: npm run diff -- ${step.number} --dir ${rel(dir)}`));
-      for (const next of nextOf(step)) out.push(`Next: npm run exercise ${next.number}   (${next.title})`);
+      for (const next of nextOf(step))
+        out.push(`Next: npm run exercise ${next.number}   (${next.title})`);
     }
   } else if (summary.length === 1) {
-    out.push('', failed === 0 ? green('All checks pass.') : `${failed} test${failed === 1 ? '' : 's'} to fix.`);
+    out.push(
+      '',
+      failed === 0 ? green('All checks pass.') : `${failed} test${failed === 1 ? '' : 's'} to fix.`,
+    );
   }
+  // The folder holds another step's code (its manifest says which): say so, last, where it is read.
+  const [only] = summary;
+  if (options.holds && only && summary.length === 1 && options.holds.step !== only.step.number)
+    out.push(
+      yellow(
+        `${where} holds ${options.holds.words}, not step ${only.step.number}'s: npm run check -- ${options.holds.step} --dir ${rel(dir!)} checks it against its own step.`,
+      ),
+    );
+  // Joined to a room (npm run join): a check of the learner's own code sends its
+  // counts, failing test names and hint numbers there (README, "The room"); a
+  // check of the reference steps sends nothing, and says so.
+  if (inProcess())
+    void reportToRoom(
+      dir === undefined
+        ? undefined
+        : summary.map((s) => {
+            const mine = s.results.filter((r) => inPart(s.step, part, r));
+            const failures = mine.filter((r) => !r.ok);
+            const found = mistakes(failures, loadExercise(s.step)?.hints ?? [], mine.length);
+            return roomReport(
+              s.step.number,
+              part,
+              mine.length - failures.length,
+              failedIn(s),
+              found,
+            );
+          }),
+    );
   return { text: `${out.join('\n')}\n`, ok: failed === 0 };
 }
 
@@ -188,13 +301,29 @@ function runChecks(chosen: Step[], options: CheckOptions): void {
 
 /** Run the check in a process of its own, as npm run check does; resolves with its exit status. */
 function checkInChild(args: string[]): Promise<number> {
-  const child = spawn(process.execPath, ['--import', 'tsx', `--test-reporter=${pathToFileURL(REPORTER).href}`, '--test-reporter-destination=stdout', fileURLToPath(import.meta.url), ...args], {
-    cwd: root,
-    stdio: 'inherit',
-    // Without npm's settings: the arguments above are complete, and a flag npm
-    // took (npm_config_watch=true) would be read again and refused.
-    env: { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('npm_config_'))), NODE_TEST_CONTEXT: undefined },
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      `--test-reporter=${pathToFileURL(REPORTER).href}`,
+      '--test-reporter-destination=stdout',
+      fileURLToPath(import.meta.url),
+      ...args,
+    ],
+    {
+      cwd: root,
+      stdio: 'inherit',
+      // Without npm's settings: the arguments above are complete, and a flag npm
+      // took (npm_config_watch=true) would be read again and refused.
+      env: {
+        ...Object.fromEntries(
+          Object.entries(process.env).filter(([name]) => !name.startsWith('npm_config_')),
+        ),
+        NODE_TEST_CONTEXT: undefined,
+      },
+    },
+  );
   return new Promise((resolve) => child.on('close', (code) => resolve(code ?? 1)));
 }
 
@@ -206,13 +335,23 @@ Usage: npm run check [n]                     the reference step n (every step wi
        npm run check -- 6 --dir workspace --part key   one part of step 6
 Options:
   --dir <folder>  test the code in this folder instead of the reference step
-  --part <name>   only the tests of one part of a step (step 6: ${findStep(6).parts?.map((p) => p.id).join(', ') ?? 'none'})
+  --part <name>   only the tests of one part of a step (step 6: ${
+    findStep(6)
+      .parts?.map((p) => p.id)
+      .join(', ') ?? 'none'
+  })
   --watch         check again whenever a file in --dir changes
   --all           list every test, not the mistakes grouped
   --quiet         print the summary only`;
   const { values, positionals } = cli(
     usage,
-    { dir: { type: 'string' }, part: { type: 'string' }, watch: { type: 'boolean' }, all: { type: 'boolean' }, quiet: { type: 'boolean' } },
+    {
+      dir: { type: 'string' },
+      part: { type: 'string' },
+      watch: { type: 'boolean' },
+      all: { type: 'boolean' },
+      quiet: { type: 'boolean' },
+    },
     { max: steps.length, looksLike: (p) => /^\d+$/.test(p) },
   );
   let chosen: Step[];
@@ -227,22 +366,44 @@ Options:
     values.dir = typedIn;
     console.error(dim(`(checking ${rel(typedIn) || '.'}/, the folder you are in)`));
   }
-  if (values.dir !== undefined && !existsSync(userPath(values.dir))) fail(`No folder ${values.dir}: npm run exercise <n> hands out one (or npm run start-from <n>).`);
+  if (values.dir !== undefined && !existsSync(userPath(values.dir)))
+    fail(
+      `No folder ${values.dir}: npm run exercise <n> hands out one (or npm run start-from <n>).`,
+    );
   if (values.dir !== undefined && rel(userPath(values.dir)).startsWith('..')) {
-    fail(`Keep ${values.dir} inside the workshop folder (like workspace/), so that its code finds the installed packages.`);
+    fail(
+      `Keep ${values.dir} inside the workshop folder (like workspace/), so that its code finds the installed packages.`,
+    );
   }
   partArgument(chosen.length === 1 ? chosen[0] : undefined, values.part);
-  if (values.watch && values.dir === undefined) fail('--watch checks your own folder: npm run check -- <n> --dir workspace --watch');
+  if (values.watch && values.dir === undefined)
+    fail('--watch checks your own folder: npm run check -- <n> --dir workspace --watch');
   const dir = values.dir === undefined ? undefined : userPath(values.dir);
-  const options: CheckOptions = { steps: chosen.map((s) => s.number), dir, part: values.part, coach: dir !== undefined && !values.all, quiet: Boolean(values.quiet) };
+  const held = dir === undefined ? undefined : workspaceTarget(dir);
+  const options: CheckOptions = {
+    steps: chosen.map((s) => s.number),
+    dir,
+    part: values.part,
+    coach: dir !== undefined && !values.all,
+    quiet: Boolean(values.quiet),
+    holds: held && { step: held.number, words: describeWorkspace(dir!)! },
+  };
   // The arguments for a run of its own: as given, less --watch, and the folder made absolute.
-  const args = [...chosen.map((s) => String(s.number)), ...(dir ? ['--dir', dir] : []), ...(values.part ? ['--part', values.part] : []), ...(values.all ? ['--all'] : []), ...(values.quiet ? ['--quiet'] : [])];
+  const args = [
+    ...chosen.map((s) => String(s.number)),
+    ...(dir ? ['--dir', dir] : []),
+    ...(values.part ? ['--part', values.part] : []),
+    ...(values.all ? ['--all'] : []),
+    ...(values.quiet ? ['--quiet'] : []),
+  ];
 
   if (!values.watch && inProcess()) runChecks(chosen, options);
   else if (!values.watch) process.exitCode = await checkInChild(args);
   else {
     await checkInChild(args);
-    console.log(dim(`\nWatching ${rel(dir!) || '.'}/ : save a file to check again, Ctrl-C to stop.`));
+    console.log(
+      dim(`\nWatching ${rel(dir!) || '.'}/ : save a file to check again, Ctrl-C to stop.`),
+    );
     let timer: NodeJS.Timeout | undefined;
     let running = false;
     watch(dir!, { recursive: true }, (_event, file) => {
@@ -251,7 +412,9 @@ Options:
       timer = setTimeout(async () => {
         if (running) return;
         running = true;
-        console.log(dim(`\n--- ${new Date().toLocaleTimeString()}: ${file ?? 'a file'} changed ---`));
+        console.log(
+          dim(`\n--- ${new Date().toLocaleTimeString()}: ${file ?? 'a file'} changed ---`),
+        );
         await checkInChild(args);
         running = false;
       }, 200);

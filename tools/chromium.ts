@@ -5,10 +5,18 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 /** Where to look, in order, on this platform: CHROME_PATH first. */
-export function browserCandidates(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string[] {
+export function browserCandidates(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+): string[] {
   const list: (string | undefined)[] = [env.CHROME_PATH];
   if (platform === 'darwin') {
-    const apps = ['Google Chrome.app/Contents/MacOS/Google Chrome', 'Chromium.app/Contents/MacOS/Chromium', 'Microsoft Edge.app/Contents/MacOS/Microsoft Edge', 'Brave Browser.app/Contents/MacOS/Brave Browser'];
+    const apps = [
+      'Google Chrome.app/Contents/MacOS/Google Chrome',
+      'Chromium.app/Contents/MacOS/Chromium',
+      'Microsoft Edge.app/Contents/MacOS/Microsoft Edge',
+      'Brave Browser.app/Contents/MacOS/Brave Browser',
+    ];
     // System-wide, then the user's own Applications folder.
     for (const app of apps) list.push(path.posix.join('/Applications', app));
     if (env.HOME) for (const app of apps) list.push(path.posix.join(env.HOME, 'Applications', app));
@@ -20,12 +28,34 @@ export function browserCandidates(env: NodeJS.ProcessEnv = process.env, platform
       ['BraveSoftware', 'Brave-Browser', 'Application', 'brave.exe'],
     ];
     // Per-user installs (LOCALAPPDATA), 64-bit, then 32-bit Program Files. Edge is on every Windows.
-    for (const root of [env.LOCALAPPDATA, env.ProgramFiles ?? 'C:\\Program Files', env['ProgramFiles(x86)'] ?? 'C:\\Program Files (x86)']) {
+    for (const root of [
+      env.LOCALAPPDATA,
+      env.ProgramFiles ?? 'C:\\Program Files',
+      env['ProgramFiles(x86)'] ?? 'C:\\Program Files (x86)',
+    ]) {
       if (root) for (const parts of programs) list.push(path.win32.join(root, ...parts));
     }
   } else {
-    for (const dir of ['/usr/bin', '/usr/local/bin', '/snap/bin', '/opt/google/chrome', '/opt/brave.com/brave', '/opt/microsoft/msedge']) {
-      for (const name of ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable', 'chrome', 'microsoft-edge', 'microsoft-edge-stable', 'msedge', 'brave-browser', 'brave']) {
+    for (const dir of [
+      '/usr/bin',
+      '/usr/local/bin',
+      '/snap/bin',
+      '/opt/google/chrome',
+      '/opt/brave.com/brave',
+      '/opt/microsoft/msedge',
+    ]) {
+      for (const name of [
+        'chromium',
+        'chromium-browser',
+        'google-chrome',
+        'google-chrome-stable',
+        'chrome',
+        'microsoft-edge',
+        'microsoft-edge-stable',
+        'msedge',
+        'brave-browser',
+        'brave',
+      ]) {
         list.push(path.posix.join(dir, name));
       }
     }
@@ -41,7 +71,8 @@ export function findChromium(exists: (file: string) => boolean = existsSync): st
 /** Why no browser was found: where we looked, and how to point us at one. */
 export function noBrowser(): string {
   const looked = browserCandidates();
-  const shown = looked.length > 8 ? [...looked.slice(0, 8), `and ${looked.length - 8} more`] : looked;
+  const shown =
+    looked.length > 8 ? [...looked.slice(0, 8), `and ${looked.length - 8} more`] : looked;
   return `No Chrome, Chromium, Edge or Brave found. Looked in: ${shown.join(', ')}. Install one (Debian/Ubuntu: apt-get install chromium), or set CHROME_PATH to its executable.`;
 }
 

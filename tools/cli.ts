@@ -1,5 +1,6 @@
 // What every workshop command shares: parse flags with node:util's parseArgs,
-// answer --help, and turn a usage mistake into one line instead of a stack trace.
+// answer --help, turn a usage mistake into one line instead of a stack trace,
+// and end quietly when the reader of its output stops early.
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +8,9 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { findStep, steps, type Step } from './steps.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
-type Values<O extends Options> = { [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : string };
+type Values<O extends Options> = {
+  [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : string;
+};
 
 export interface Parsed<O extends Options> {
   values: Values<O>;
@@ -31,7 +34,18 @@ export interface PositionalSpec {
  * its maximum. Returns undefined when that cannot be told apart.
  */
 /** npm's own settings that share a name with a flag of ours: their npm_config_ value is npm's. */
-const NPM_SETTINGS = new Set(['cache', 'json', 'force', 'all', 'user', 'password', 'registry', 'token', 'prefix', 'global']);
+const NPM_SETTINGS = new Set([
+  'cache',
+  'json',
+  'force',
+  'all',
+  'user',
+  'password',
+  'registry',
+  'token',
+  'prefix',
+  'global',
+]);
 /** Flags of ours that npm takes for the start of a setting of its own: --to becomes --token-description. */
 const NPM_EXPANDS: Record<string, string> = { to: 'token_description' };
 
@@ -45,10 +59,14 @@ export function npmFlags<O extends Options>(
   const wanting: string[] = [];
   for (const [name, option] of Object.entries(options)) {
     // npm reads --no-watch as watch=false.
-    const negated = name.startsWith('no-') ? env[`npm_config_${name.slice(3).replace(/-/g, '_')}`] : undefined;
+    const negated = name.startsWith('no-')
+      ? env[`npm_config_${name.slice(3).replace(/-/g, '_')}`]
+      : undefined;
     if (option.type === 'boolean' && negated === 'false') values[name] = true;
     const expanded = NPM_EXPANDS[name];
-    const value = env[`npm_config_${name.replace(/-/g, '_')}`] ?? (expanded ? env[`npm_config_${expanded}`] : undefined);
+    const value =
+      env[`npm_config_${name.replace(/-/g, '_')}`] ??
+      (expanded ? env[`npm_config_${expanded}`] : undefined);
     if (value === undefined || value === '') continue;
     if (option.type === 'boolean') values[name] = value === 'true';
     // "true": npm took the flag and passed its value on as a positional.
@@ -66,22 +84,57 @@ export function npmFlags<O extends Options>(
   let taken: string[];
   let kept: string[];
   if (strangers.length === wanting.length) [taken, kept] = [strangers, own];
-  else if (strangers.length === 0 && own.length === spec.max + wanting.length) [taken, kept] = [own.slice(spec.max), own.slice(0, spec.max)];
+  else if (strangers.length === 0 && own.length === spec.max + wanting.length)
+    [taken, kept] = [own.slice(spec.max), own.slice(0, spec.max)];
   else return undefined;
   wanting.forEach((name, i) => (values[name] = taken[i]!));
   return { values: values as Values<O>, positionals: kept };
 }
 
 /** The command as it should have been typed, with the flags after `--`. */
-export function asTyped(parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] }, script = process.env.npm_lifecycle_event): string {
-  const flags = Object.entries(parsed.values).flatMap(([name, value]) => (value === true ? [`--${name}`] : value === false || value === undefined ? [] : [`--${name}`, String(value)]));
+export function asTyped(
+  parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] },
+  script = process.env.npm_lifecycle_event,
+): string {
+  const flags = Object.entries(parsed.values).flatMap(([name, value]) =>
+    value === true
+      ? [`--${name}`]
+      : value === false || value === undefined
+        ? []
+        : [`--${name}`, String(value)],
+  );
   return `npm run ${script ?? '<command>'} -- ${[...parsed.positionals, ...flags].join(' ')}`.trim();
 }
 
-export function cli<O extends Options>(usage: string, options: O, spec: PositionalSpec = { max: Infinity }): Parsed<O> {
+/**
+ * A reader that stops early (`npm run -s diff 8 | head`) closes the pipe:
+ * end quietly, as cat and grep do, instead of with a stack trace.
+ */
+function quietOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    if (stream.listeners('error').includes(closedPipe)) continue;
+    stream.on('error', closedPipe);
+  }
+}
+
+function closedPipe(err: NodeJS.ErrnoException): void {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+}
+
+export function cli<O extends Options>(
+  usage: string,
+  options: O,
+  spec: PositionalSpec = { max: Infinity },
+): Parsed<O> {
+  quietOnClosedPipe();
   let parsed: Parsed<O>;
   try {
-    parsed = parseArgs({ options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true }) as unknown as Parsed<O>;
+    parsed = parseArgs({
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    }) as unknown as Parsed<O>;
   } catch (err) {
     fail(`${(err as Error).message}\n${usage.trim()}`);
   }
@@ -91,14 +144,22 @@ export function cli<O extends Options>(usage: string, options: O, spec: Position
   }
   const fromNpm = npmFlags(options, parsed.positionals, spec);
   if (fromNpm === undefined) {
-    const taken = Object.keys(options).filter((name) => process.env[`npm_config_${name.replace(/-/g, '_')}`] === 'true');
+    const taken = Object.keys(options).filter(
+      (name) => process.env[`npm_config_${name.replace(/-/g, '_')}`] === 'true',
+    );
     const own = parsed.positionals.filter((p) => spec.looksLike?.(p) ?? true).slice(0, spec.max);
     const command = `npm run ${process.env.npm_lifecycle_event ?? '<command>'} -- ${[...own, ...taken.map((name) => `--${name} <${name}>`)].join(' ')}`;
-    fail(`npm took ${taken.map((n) => `--${n}`).join(' and ')} for itself and passed on ${parsed.positionals.join(' ')} without saying which is which. Type the flags after --:\n  ${command}`);
+    fail(
+      `npm took ${taken.map((n) => `--${n}`).join(' and ')} for itself and passed on ${parsed.positionals.join(' ')} without saying which is which. Type the flags after --:\n  ${command}`,
+    );
   }
-  const merged = { values: { ...fromNpm.values, ...parsed.values }, positionals: fromNpm.positionals };
+  const merged = {
+    values: { ...fromNpm.values, ...parsed.values },
+    positionals: fromNpm.positionals,
+  };
   if (Object.keys(fromNpm.values).length > 0) console.error(dim(`(read as: ${asTyped(merged)})`));
-  if (merged.positionals.length > spec.max) fail(`Too many arguments: ${merged.positionals.join(' ')}\n${usage.trim()}`);
+  if (merged.positionals.length > spec.max)
+    fail(`Too many arguments: ${merged.positionals.join(' ')}\n${usage.trim()}`);
   return merged;
 }
 
@@ -126,15 +187,19 @@ export function partArgument(step: Step | undefined, part: string | undefined): 
   const ids = (step?.parts ?? []).map((p) => p.id);
   if (ids.includes(part)) return part;
   const inParts = steps.find((s) => s.parts?.length);
-  if (ids.length > 0) fail(`Step ${step!.number} has no part "${part}": its parts are ${ids.join(', ')}.`);
-  fail(`--part needs one step that is in parts${inParts ? `, like step ${inParts.number} (${inParts.parts!.map((p) => p.id).join(', ')})` : ''}.`);
+  if (ids.length > 0)
+    fail(`Step ${step!.number} has no part "${part}": its parts are ${ids.join(', ')}.`);
+  fail(
+    `--part needs one step that is in parts${inParts ? `, like step ${inParts.number} (${inParts.parts!.map((p) => p.id).join(', ')})` : ''}.`,
+  );
 }
 
 /** A port from --port or PORT: a whole number from 1 to 65535, or one line and exit 1. */
 export function portArgument(value: string | undefined, what = '--port'): number | undefined {
   if (value === undefined || value === '') return undefined;
   const port = Number(value);
-  if (!/^\d+$/.test(value.trim()) || port < 1 || port > 65535) fail(`${what} takes a port number from 1 to 65535, not ${JSON.stringify(value)}.`);
+  if (!/^\d+$/.test(value.trim()) || port < 1 || port > 65535)
+    fail(`${what} takes a port number from 1 to 65535, not ${JSON.stringify(value)}.`);
   return port;
 }
 

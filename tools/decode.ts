@@ -24,7 +24,21 @@ const HEADERS: Record<string, string> = {
   x5u: 'a URL to fetch a certificate from: never follow it blindly',
   crit: 'extensions the verifier must understand',
 };
-const KNOWN_ALGS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+const KNOWN_ALGS = [
+  'HS256',
+  'HS384',
+  'HS512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+];
 const TIME_CLAIMS = ['exp', 'nbf', 'iat'];
 
 export interface Decoded {
@@ -36,19 +50,26 @@ export interface Decoded {
 /** Split and parse a token; throws an Error that says what is wrong with it. */
 export function parseToken(token: string): Decoded {
   const parts = token.trim().split('.');
-  if (parts.length !== 3) throw new Error(`A JWT has three parts separated by dots; this has ${parts.length}.`);
+  if (parts.length !== 3)
+    throw new Error(`A JWT has three parts separated by dots; this has ${parts.length}.`);
   const json = (part: string, what: string): Record<string, unknown> => {
-    if (!/^[A-Za-z0-9_-]*$/.test(part)) throw new Error(`The ${what} is not base64url (only A-Z a-z 0-9 - _ are allowed).`);
+    if (!/^[A-Za-z0-9_-]*$/.test(part))
+      throw new Error(`The ${what} is not base64url (only A-Z a-z 0-9 - _ are allowed).`);
     let value: unknown;
     try {
       value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
     } catch {
       throw new Error(`The ${what} does not decode to JSON.`);
     }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`The ${what} must be a JSON object.`);
+    if (value === null || typeof value !== 'object' || Array.isArray(value))
+      throw new Error(`The ${what} must be a JSON object.`);
     return value as Record<string, unknown>;
   };
-  return { parts: parts as Decoded['parts'], header: json(parts[0]!, 'header'), payload: json(parts[1]!, 'payload') };
+  return {
+    parts: parts as Decoded['parts'],
+    header: json(parts[0]!, 'header'),
+    payload: json(parts[1]!, 'payload'),
+  };
 }
 
 /** "in 12 s", "3 min ago": how far a NumericDate is from now. */
@@ -56,7 +77,13 @@ export function relative(seconds: number, now: number): string {
   const diff = seconds - now;
   const size = Math.abs(diff);
   const amount =
-    size < 120 ? `${size} s` : size < 7200 ? `${Math.round(size / 60)} min` : size < 172800 ? `${Math.round(size / 3600)} h` : `${Math.round(size / 86400)} days`;
+    size < 120
+      ? `${size} s`
+      : size < 7200
+        ? `${Math.round(size / 60)} min`
+        : size < 172800
+          ? `${Math.round(size / 3600)} h`
+          : `${Math.round(size / 86400)} days`;
   return diff >= 0 ? `in ${amount}` : `${amount} ago`;
 }
 
@@ -76,7 +103,8 @@ export function explain(token: string, options: { now?: number; secret?: string 
 
   lines.push(`${cyan(parts[0])}.${magenta(parts[1])}.${yellow(parts[2])}`, '');
   lines.push(cyan(bold('Header')));
-  for (const [key, value] of Object.entries(header)) lines.push(`  ${key.padEnd(5)} ${JSON.stringify(value)}  ${dim(HEADERS[key] ?? '')}`);
+  for (const [key, value] of Object.entries(header))
+    lines.push(`  ${key.padEnd(5)} ${JSON.stringify(value)}  ${dim(HEADERS[key] ?? '')}`);
   lines.push(magenta(bold('Payload')));
   for (const [key, value] of Object.entries(payload)) {
     let note = CLAIMS[key] ?? 'public or private claim';
@@ -86,17 +114,31 @@ export function explain(token: string, options: { now?: number; secret?: string 
     }
     lines.push(`  ${key.padEnd(5)} ${JSON.stringify(value)}  ${dim(note)}`);
   }
-  lines.push(yellow(bold('Signature')), `  ${parts[2] || dim('(empty)')}  ${dim(`${Buffer.from(parts[2], 'base64url').length} bytes`)}`);
+  lines.push(
+    yellow(bold('Signature')),
+    `  ${parts[2] || dim('(empty)')}  ${dim(`${Buffer.from(parts[2], 'base64url').length} bytes`)}`,
+  );
 
   const alg = String(header.alg);
-  if (alg.toLowerCase() === 'none') warnings.push(`"alg": "${alg}" means no signature: anyone can write this token. A server must refuse it.`);
-  else if (!KNOWN_ALGS.includes(alg)) warnings.push(`Unknown algorithm ${JSON.stringify(header.alg)}: no JWA algorithm has that name (RFC 7518).`);
+  if (alg.toLowerCase() === 'none')
+    warnings.push(
+      `"alg": "${alg}" means no signature: anyone can write this token. A server must refuse it.`,
+    );
+  else if (!KNOWN_ALGS.includes(alg))
+    warnings.push(
+      `Unknown algorithm ${JSON.stringify(header.alg)}: no JWA algorithm has that name (RFC 7518).`,
+    );
   if (!('exp' in payload)) warnings.push('No exp: this token never expires.');
-  else if (typeof payload.exp !== 'number' || !Number.isFinite(payload.exp)) warnings.push('exp is not a number of seconds: libraries disagree on what that means.');
+  else if (typeof payload.exp !== 'number' || !Number.isFinite(payload.exp))
+    warnings.push('exp is not a number of seconds: libraries disagree on what that means.');
   else if (payload.exp <= now) warnings.push(`Expired ${relative(payload.exp, now)}.`);
-  if (typeof payload.nbf === 'number' && payload.nbf > now) warnings.push(`Not valid yet: nbf is ${relative(payload.nbf, now)}.`);
+  if (typeof payload.nbf === 'number' && payload.nbf > now)
+    warnings.push(`Not valid yet: nbf is ${relative(payload.nbf, now)}.`);
   for (const key of ['jwk', 'jku', 'x5u', 'x5c']) {
-    if (key in header) warnings.push(`The header carries ${key}: a verifier that uses it lets the token choose its own key.`);
+    if (key in header)
+      warnings.push(
+        `The header carries ${key}: a verifier that uses it lets the token choose its own key.`,
+      );
   }
 
   const report: Report = { lines, warnings };
@@ -107,11 +149,18 @@ export function explain(token: string, options: { now?: number; secret?: string 
     } else {
       try {
         // Expiry is reported above; here only the signature is judged.
-        jwt.verify(token.trim(), options.secret, { algorithms: [alg as jwt.Algorithm], ignoreExpiration: true, ignoreNotBefore: true });
+        jwt.verify(token.trim(), options.secret, {
+          algorithms: [alg as jwt.Algorithm],
+          ignoreExpiration: true,
+          ignoreNotBefore: true,
+        });
         report.valid = true;
       } catch (err) {
         report.valid = false;
-        report.reason = (err as Error).message === 'invalid signature' ? 'the signature does not match: another secret signed it, or the token was changed' : (err as Error).message;
+        report.reason =
+          (err as Error).message === 'invalid signature'
+            ? 'the signature does not match: another secret signed it, or the token was changed'
+            : (err as Error).message;
       }
     }
   }
@@ -131,7 +180,11 @@ Usage: npm run decode <token>                     decode a token, offline
        echo <token> | npm run decode                 the token on standard input
 Options:
   --secret <secret>  the HMAC secret to verify the signature with`;
-  const { values, positionals } = cli(usage, { secret: { type: 'string' } }, { max: 1, looksLike: (p) => p.includes('.') });
+  const { values, positionals } = cli(
+    usage,
+    { secret: { type: 'string' } },
+    { max: 1, looksLike: (p) => p.includes('.') },
+  );
   let token = positionals[0];
   if (!token && !process.stdin.isTTY) token = (await readStdin()).trim();
   if (!token) fail(`Give a token to decode.${usage}`);

@@ -17,11 +17,30 @@
 //   ## Hints                           "### <n>. <title>", an optional "Tests: a; b" line naming
 //                                      failing tests it helps with, then the hint
 // A step in parts (step 06) tags a marker or a hint with "[part]" first.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { bold, cli, dim, fail, green, isMain, partArgument, stepArgument, userPath, yellow } from './cli.ts';
-import { rel, stepDir, type Step } from './steps.ts';
-import { defaultWorkspace, handOut, replaceWorkspace } from './workspace.ts';
+import {
+  bold,
+  cli,
+  dim,
+  fail,
+  green,
+  isMain,
+  partArgument,
+  stepArgument,
+  userPath,
+  yellow,
+} from './cli.ts';
+import { baseOf, rel, stepDir, type Step } from './steps.ts';
+import {
+  copyStep,
+  defaultWorkspace,
+  listFiles,
+  readmeFor,
+  replaceWorkspace,
+  withoutRegionMarkers,
+  writeManifest,
+} from './workspace.ts';
 
 export interface Marker {
   file: string;
@@ -86,13 +105,31 @@ export function parseMarkers(block: string): Marker[] {
   for (const raw of block.split(/\r?\n/)) {
     const line = raw.trimEnd();
     const part = PART.exec(line)?.[1];
-    const head = /^(?:\[[\w-]+\]\s*)?([\w./-]+\.(?:ts|js|mjs|html|css|json)), (before|after|top|new):\s*(.*)$/.exec(line);
-    const fromStep = /^(?:\[[\w-]+\]\s*)?([\w./-]+\.(?:ts|js|mjs|html|css|json)), from the step(?: without ([\w-]+))?:\s*$/.exec(line);
+    const head =
+      /^(?:\[[\w-]+\]\s*)?([\w./-]+\.(?:ts|js|mjs|html|css|json)), (before|after|top|new):\s*(.*)$/.exec(
+        line,
+      );
+    const fromStep =
+      /^(?:\[[\w-]+\]\s*)?([\w./-]+\.(?:ts|js|mjs|html|css|json)), from the step(?: without ([\w-]+))?:\s*$/.exec(
+        line,
+      );
     if (head) {
-      current = { file: head[1]!, where: head[2] as Marker['where'], anchor: head[3]?.trim() || undefined, lines: [], part };
+      current = {
+        file: head[1]!,
+        where: head[2] as Marker['where'],
+        anchor: head[3]?.trim() || undefined,
+        lines: [],
+        part,
+      };
       markers.push(current);
     } else if (fromStep) {
-      current = { file: fromStep[1]!, where: 'from the step', anchor: fromStep[2], lines: [], part };
+      current = {
+        file: fromStep[1]!,
+        where: 'from the step',
+        anchor: fromStep[2],
+        lines: [],
+        part,
+      };
       markers.push(current);
     } else if (line.trim() === '') {
       current = undefined;
@@ -114,10 +151,22 @@ export function parseHints(text: string): Hint[] {
     const tests: string[] = [];
     const body = rest.filter((line) => {
       const m = /^Tests:\s*(.+)$/.exec(line.trim());
-      if (m) tests.push(...m[1]!.split(';').map((t) => t.trim().toLowerCase()).filter(Boolean));
+      if (m)
+        tests.push(
+          ...m[1]!
+            .split(';')
+            .map((t) => t.trim().toLowerCase())
+            .filter(Boolean),
+        );
       return !m;
     });
-    hints.push({ number: Number(head[1]), part: head[2], title: head[3]!.trim(), tests, text: body.join('\n').trim() });
+    hints.push({
+      number: Number(head[1]),
+      part: head[2],
+      title: head[3]!.trim(),
+      tests,
+      text: body.join('\n').trim(),
+    });
   }
   return hints;
 }
@@ -127,9 +176,20 @@ export function parseExercise(text: string): Exercise {
   const top = parts.get('') ?? '';
   const title = /^# (.+)$/m.exec(top)?.[1]?.trim() ?? '';
   const intro = top.replace(/^# .+$/m, '').trim();
-  const task = (parts.get('Task') ?? '').split(/\r?\n/).filter((l) => l.startsWith('- ')).map((l) => l.slice(2).trim());
+  const task = (parts.get('Task') ?? '')
+    .split(/\r?\n/)
+    .filter((l) => l.startsWith('- '))
+    .map((l) => l.slice(2).trim());
   const block = /```text\r?\n([\s\S]*?)\r?\n```/.exec(parts.get('Markers') ?? '')?.[1] ?? '';
-  return { title, intro, task, doneWhen: parts.get('Done when') ?? '', markers: parseMarkers(block), hints: parseHints(parts.get('Hints') ?? ''), text };
+  return {
+    title,
+    intro,
+    task,
+    doneWhen: parts.get('Done when') ?? '',
+    markers: parseMarkers(block),
+    hints: parseHints(parts.get('Hints') ?? ''),
+    text,
+  };
 }
 
 /**
@@ -141,8 +201,10 @@ function comment(file: string, lines: string[], indent = ''): string[] {
   const code = lines.filter((l) => l.startsWith('> ')).map((l) => `${indent}${l.slice(2)}`);
   const text = lines.filter((l) => !l.startsWith('> '));
   if (text.length === 0) return code;
-  if (/\.html$/.test(file)) return [`${indent}<!--`, ...text.map((l) => `${indent}  ${l}`), `${indent}-->`, ...code];
-  if (/\.css$/.test(file)) return [`${indent}/*`, ...text.map((l) => `${indent}   ${l}`), `${indent}*/`, ...code];
+  if (/\.html$/.test(file))
+    return [`${indent}<!--`, ...text.map((l) => `${indent}  ${l}`), `${indent}-->`, ...code];
+  if (/\.css$/.test(file))
+    return [`${indent}/*`, ...text.map((l) => `${indent}   ${l}`), `${indent}*/`, ...code];
   return [...text.map((l) => `${indent}// ${l}`), ...code];
 }
 
@@ -151,14 +213,19 @@ function comment(file: string, lines: string[], indent = ''): string[] {
  * to its text (changed in place); a new file is added. Throws, naming the
  * marker, when an anchor line is not there: the step changed under it.
  */
-export function applyMarkers(files: Map<string, string>, markers: Marker[], stepFile: (file: string) => string | undefined = () => undefined): void {
+export function applyMarkers(
+  files: Map<string, string>,
+  markers: Marker[],
+  stepFile: (file: string) => string | undefined = () => undefined,
+): void {
   const taken = new Set<string>();
   for (const marker of markers) {
     if (marker.where === 'from the step') {
       // The first marker takes the step's file; the next ones leave out more of it.
       const source = taken.has(marker.file) ? files.get(marker.file) : stepFile(marker.file);
       taken.add(marker.file);
-      if (source === undefined) throw new Error(`A marker takes ${marker.file} from the step, which has no such file`);
+      if (source === undefined)
+        throw new Error(`A marker takes ${marker.file} from the step, which has no such file`);
       files.set(marker.file, withoutRegion(source, marker));
       continue;
     }
@@ -169,7 +236,10 @@ export function applyMarkers(files: Map<string, string>, markers: Marker[], step
       continue;
     }
     const text = files.get(marker.file);
-    if (text === undefined) throw new Error(`A marker goes in ${marker.file}, which the base step does not have (use "${marker.file}, new:")`);
+    if (text === undefined)
+      throw new Error(
+        `A marker goes in ${marker.file}, which the base step does not have (use "${marker.file}, new:")`,
+      );
     const lines = text.split('\n');
     if (marker.where === 'top') {
       // After the file's opening comment, if it has one.
@@ -178,9 +248,16 @@ export function applyMarkers(files: Map<string, string>, markers: Marker[], step
       lines.splice(at, 0, ...comment(marker.file, marker.lines));
     } else {
       const at = lines.findIndex((line) => line.trim() === marker.anchor);
-      if (at < 0) throw new Error(`The marker for ${marker.file} goes ${marker.where} the line "${marker.anchor}", which is not there any more`);
+      if (at < 0)
+        throw new Error(
+          `The marker for ${marker.file} goes ${marker.where} the line "${marker.anchor}", which is not there any more`,
+        );
       const indent = /^\s*/.exec(lines[at]!)![0];
-      lines.splice(marker.where === 'before' ? at : at + 1, 0, ...comment(marker.file, marker.lines, indent));
+      lines.splice(
+        marker.where === 'before' ? at : at + 1,
+        0,
+        ...comment(marker.file, marker.lines, indent),
+      );
     }
     files.set(marker.file, lines.join('\n'));
   }
@@ -210,14 +287,65 @@ function withoutRegion(source: string, marker: Marker): string {
     }
     if (skipping === 0) out.push(line);
   }
-  if (!found) throw new Error(`The marker for ${marker.file} leaves out the region "${marker.anchor}", which the step's file does not have`);
-  if (marker.anchor === undefined && marker.lines.length > 0) return [...comment(marker.file, marker.lines), ...out].join('\n');
+  if (!found)
+    throw new Error(
+      `The marker for ${marker.file} leaves out the region "${marker.anchor}", which the step's file does not have`,
+    );
+  if (marker.anchor === undefined && marker.lines.length > 0)
+    return [...comment(marker.file, marker.lines), ...out].join('\n');
   return out.join('\n');
 }
 
-/** Hints that speak to a failing test, by its name or message. */
-export function hintsFor(hints: Hint[], failure: { name: string; message?: string }): Hint[] {
-  return hints.filter((hint) => fit(hint, failure) > 0);
+/** The exercise as the learner reads it: without its markers and hints sections. */
+function taskText(text: string, step: Step): string {
+  const kept = text
+    .replace(/\r\n/g, '\n')
+    .split(/^(?=## )/m)
+    .filter((section) => !/^## (Markers|Hints)\b/.test(section));
+  return `${kept.join('').trimEnd()}\n\n## Stuck?\n\n\`npm run hint ${step.number}\` gives one hint at a time, each a nudge before the answer.\n`;
+}
+
+/** Replace the workspace with the exercise for step `target`: its base step, with the TODO markers. */
+export function handOut(target: Step, dir: string): string[] {
+  const base = baseOf(target);
+  const exercise = loadExercise(target);
+  if (!base || !exercise)
+    throw new Error(
+      `Step ${target.number} has no exercise: npm run start-from ${target.number} copies the finished step instead.`,
+    );
+  copyStep(base, dir);
+  // A script is no code to build on (step 00): the exercise starts empty.
+  if (base.script) for (const file of listFiles(dir)) rmSync(path.join(dir, file));
+  const files = new Map(
+    listFiles(dir).map((f) => [f, readFileSync(path.join(dir, f), 'utf8').replace(/\r\n/g, '\n')]),
+  );
+  const before = new Map(files);
+  const fromStep = (file: string) =>
+    existsSync(path.join(stepDir(target), file))
+      ? readFileSync(path.join(stepDir(target), file), 'utf8')
+      : undefined;
+  applyMarkers(files, exercise.markers, fromStep);
+  for (const [file, text] of files) {
+    // A file of the base that the step no longer has (step 09's app.ts in
+    // step 10) is not part of the task: leave it out, or diff shows it forever.
+    if (before.get(file) === text && file !== 'README.md' && fromStep(file) === undefined) {
+      rmSync(path.join(dir, file));
+      const folder = path.dirname(path.join(dir, file));
+      if (folder !== dir && readdirSync(folder).length === 0) rmSync(folder, { recursive: true });
+      continue;
+    }
+    if (before.get(file) === text) continue;
+    if (/\.(ts|js|mjs)$/.test(file)) files.set(file, withoutRegionMarkers(text));
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    writeFileSync(path.join(dir, file), files.get(file)!);
+  }
+  // The task replaces the base step's README: it says what to do now. The
+  // markers are in the code, and the hints come one at a time.
+  writeFileSync(
+    path.join(dir, 'README.md'),
+    readmeFor(taskText(exercise.text, target), stepDir(target), dir, target),
+  );
+  return writeManifest(dir, { step: base.number, target: target.number });
 }
 
 /**
@@ -238,21 +366,48 @@ Options:
   --force        replace without asking; your changes go to a backup folder
   --to <folder>  another folder than workspace/
   --part <part>  accepted for step 06, whose exercise holds every part: check and hint take --part`;
-  const { values, positionals } = cli(usage, { force: { type: 'boolean' }, to: { type: 'string' }, part: { type: 'string' } }, { max: 1, looksLike: (p) => /^\d+$/.test(p) });
+  const { values, positionals } = cli(
+    usage,
+    { force: { type: 'boolean' }, to: { type: 'string' }, part: { type: 'string' } },
+    { max: 1, looksLike: (p) => /^\d+$/.test(p) },
+  );
   const step = stepArgument(positionals, usage);
   const exercise = loadExercise(step);
-  if (!exercise) fail(`Step ${step.number} has no exercise (it is the first, or a demo): npm run step ${step.number} runs it.`);
+  if (!exercise)
+    fail(
+      `Step ${step.number} has no exercise (it is the first, or a demo): npm run step ${step.number} runs it.`,
+    );
   // One workspace holds every part: --part belongs to check and hint.
   const part = partArgument(step, values.part);
-  if (part !== undefined) console.log(yellow(`The exercise holds all ${step.parts!.length} parts; --part is for check and hint: npm run check -- ${step.number} --dir ${values.to ?? 'workspace'} --part ${part}`));
+  if (part !== undefined)
+    console.log(
+      yellow(
+        `The exercise holds all ${step.parts!.length} parts; --part is for check and hint: npm run check -- ${step.number} --dir ${values.to ?? 'workspace'} --part ${part}`,
+      ),
+    );
   const dir = values.to ? userPath(values.to) : defaultWorkspace;
   const where = rel(dir);
-  const files = await replaceWorkspace(dir, Boolean(values.force), `the exercise for step ${step.number}`, () => handOut(step, dir));
-  const todos = exercise.markers.filter((m) => m.lines.some((l) => /^TODO\b/.test(l))).map((m) => m.file);
-  console.log(green(`${where}/ holds the exercise for step ${step.number}, ${step.title}: ${files.join(', ')}`));
+  const files = await replaceWorkspace(
+    dir,
+    Boolean(values.force),
+    `the exercise for step ${step.number}`,
+    () => handOut(step, dir),
+  );
+  const todos = exercise.markers
+    .filter((m) => m.lines.some((l) => /^TODO\b/.test(l)))
+    .map((m) => m.file);
+  console.log(
+    green(
+      `${where}/ holds the exercise for step ${step.number}, ${step.title}: ${files.join(', ')}`,
+    ),
+  );
   console.log(`\n${bold(exercise.title)}\n${exercise.task.map((t) => `  - ${t}`).join('\n')}\n`);
-  console.log(`The TODO markers are in ${[...new Set(todos)].join(', ')}; ${where}/README.md has the whole task.`);
-  console.log(dim(`Run it:    npm run dev             (restarts on save)
+  console.log(
+    `The TODO markers are in ${[...new Set(todos)].join(', ')}; ${where}/README.md has the whole task.`,
+  );
+  console.log(
+    dim(`Run it:    npm run dev             (restarts on save)
 Check it:  npm run check -- ${step.number} --dir ${where}   (add --watch to check on every save)
-Stuck?     npm run hint ${step.number}            (one hint at a time)`));
+Stuck?     npm run hint ${step.number}            (one hint at a time)`),
+  );
 }

@@ -11,10 +11,16 @@ export const now = (): number => Math.floor(Date.now() / 1000);
 const HASHES: Record<string, string> = { HS256: 'sha256', HS384: 'sha384', HS512: 'sha512' };
 
 /** header.payload signed with HMAC (the hash follows header.alg, HS256 by default). */
-export function hmacToken(header: unknown, payload: unknown, key: string | Buffer | KeyObject): string {
+export function hmacToken(
+  header: unknown,
+  payload: unknown,
+  key: string | Buffer | KeyObject,
+): string {
   const input = `${b64(header)}.${b64(payload)}`;
   const alg = (header as { alg?: string } | null)?.alg ?? 'HS256';
-  return `${input}.${createHmac(HASHES[alg] ?? 'sha256', key).update(input).digest('base64url')}`;
+  return `${input}.${createHmac(HASHES[alg] ?? 'sha256', key)
+    .update(input)
+    .digest('base64url')}`;
 }
 
 /** header.payload signed with an EC P-256 private key (ES256, RFC 7518 section 3.4). */
@@ -35,11 +41,16 @@ export function withPayload(token: string, payload: unknown): string {
 }
 
 /** The header and payload of a token, parsed without checking anything; undefined where not JSON. */
-export function peek(token: string): { header?: Record<string, unknown>; payload?: Record<string, unknown> } {
+export function peek(token: string): {
+  header?: Record<string, unknown>;
+  payload?: Record<string, unknown>;
+} {
   const part = (text: string | undefined) => {
     try {
       const value: unknown = JSON.parse(Buffer.from(text ?? '', 'base64url').toString('utf8'));
-      return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+      return value && typeof value === 'object' && !Array.isArray(value)
+        ? (value as Record<string, unknown>)
+        : undefined;
     } catch {
       return undefined;
     }

@@ -14,10 +14,15 @@ Options:
   --all          every hint at once
   --part <name>  only the hints of one part (step 6)
   --reset        start again from the first hint`;
-const { values, positionals } = cli(usage, { all: { type: 'boolean' }, part: { type: 'string' }, reset: { type: 'boolean' } }, { max: 2, looksLike: (p) => /^\d+$/.test(p) });
+const { values, positionals } = cli(
+  usage,
+  { all: { type: 'boolean' }, part: { type: 'string' }, reset: { type: 'boolean' } },
+  { max: 2, looksLike: (p) => /^\d+$/.test(p) },
+);
 const step = stepArgument(positionals, usage);
 const exercise = loadExercise(step);
-if (!exercise || exercise.hints.length === 0) fail(`Step ${step.number} has no hints: npm run diff ${step.number} shows what it adds.`);
+if (!exercise || exercise.hints.length === 0)
+  fail(`Step ${step.number} has no hints: npm run diff ${step.number} shows what it adds.`);
 const part = partArgument(step, values.part);
 const hints = exercise.hints.filter((h) => part === undefined || h.part === part);
 if (hints.length === 0) fail(`Step ${step.number} has no hints for part "${part}" yet.`);
@@ -33,7 +38,10 @@ try {
 }
 if (values.reset) seen[key] = 0;
 
-const print = (hint: Hint) => console.log(`${bold(`Hint ${hint.number} of ${exercise.hints.length}${hint.part ? ` (part ${hint.part})` : ''}: ${hint.title}`)}\n${hint.text}\n`);
+const print = (hint: Hint) =>
+  console.log(
+    `${bold(`Hint ${hint.number} of ${exercise.hints.length}${hint.part ? ` (part ${hint.part})` : ''}: ${hint.title}`)}\n${hint.text}\n`,
+  );
 
 if (values.all) {
   hints.forEach(print);
@@ -45,11 +53,19 @@ if (values.all) {
   const index = Math.min(seen[key] ?? 0, hints.length - 1);
   print(hints[index]!);
   seen[key] = index + 1;
-  const again = values.part ? `npm run hint -- ${step.number} --part ${values.part}` : `npm run hint ${step.number}`;
+  const again = values.part
+    ? `npm run hint -- ${step.number} --part ${values.part}`
+    : `npm run hint ${step.number}`;
   const after = values.part
     ? `npm run check -- ${step.number} --dir workspace --part ${values.part} says what is still wrong.`
     : `npm run diff -- ${step.number} --dir workspace shows how your code differs from the step.`;
-  console.log(dim(index + 1 < hints.length ? `Still stuck? ${again} gives the next one (${hints.length - index - 1} more).` : `That was the last hint. ${after}`));
+  console.log(
+    dim(
+      index + 1 < hints.length
+        ? `Still stuck? ${again} gives the next one (${hints.length - index - 1} more).`
+        : `That was the last hint. ${after}`,
+    ),
+  );
 }
 if (values.reset && !values.all) console.log(yellow('(starting again from the first hint)'));
 mkdirSync(path.dirname(memory), { recursive: true });

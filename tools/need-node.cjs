@@ -31,7 +31,9 @@ function satisfies(version, range) {
 
 /** The engines range from package.json. */
 function engines(root) {
-  return JSON.parse(fs.readFileSync(path.join(root || path.join(__dirname, '..'), 'package.json'), 'utf8')).engines.node;
+  return JSON.parse(
+    fs.readFileSync(path.join(root || path.join(__dirname, '..'), 'package.json'), 'utf8'),
+  ).engines.node;
 }
 
 /** One line: which Node is needed and how to get it. */
@@ -39,10 +41,17 @@ function advice(version, range) {
   var wanted = range.split('||').map(function (part) {
     var m = /^\s*(\^|>=)\s*(\d+)\.(\d+)\.\d+\s*$/.exec(part);
     if (!m) return part.trim();
-    return m[1] === '^' ? m[2] + '.' + m[3] + ' or a later ' + m[2] + '.x' : m[2] + '.' + m[3] + ' or newer';
+    return m[1] === '^'
+      ? m[2] + '.' + m[3] + ' or a later ' + m[2] + '.x'
+      : m[2] + '.' + m[3] + ' or newer';
   });
-  return 'Node ' + version + ' cannot run this workshop: it needs Node ' + wanted.join(', or ') +
-    '. Install Node 24 LTS: nvm install 24 (nvm-windows: nvm install 24, then nvm use 24), fnm install 24, or the installer from https://nodejs.org; then npm install again.';
+  return (
+    'Node ' +
+    version +
+    ' cannot run this workshop: it needs Node ' +
+    wanted.join(', or ') +
+    '. Install Node 24 LTS: nvm install 24 (nvm-windows: nvm install 24, then nvm use 24), fnm install 24, or the installer from https://nodejs.org; then npm install again.'
+  );
 }
 
 module.exports = { satisfies: satisfies, engines: engines, advice: advice };

@@ -3,7 +3,11 @@ import repl from 'node:repl';
 import jwt from 'jsonwebtoken';
 import { cli } from './cli.ts';
 
-cli('\nUsage: npm run repl       a Node REPL with jwt (jsonwebtoken) loaded, for the talk\'s REPL demo', {}, { max: 0 });
+cli(
+  "\nUsage: npm run repl       a Node REPL with jwt (jsonwebtoken) loaded, for the talk's REPL demo",
+  {},
+  { max: 0 },
+);
 
 console.log(`jwt is jsonwebtoken. The talk's demo, in TypeScript's words:
   jwt.sign({ jwt: 'JSON Web Token' }, 'secret')

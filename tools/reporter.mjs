@@ -1,9 +1,10 @@
 // A node:test reporter that writes one JSON line per finished test, so that
-// tools can count results and show a learner each failure's message without
-// parsing human output. Suites are left out: only tests count.
+// tools can count results and show a learner each failure's message, and
+// where it happened, without parsing human output. Suites are left out: only tests count.
 // Plain JavaScript: node loads reporters before tsx can compile TypeScript.
 // The shape of a line is TestResult in run-tests.ts.
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** A value as a learner would write it, cut short when long. */
 function show(value, width = 80) {
@@ -12,9 +13,10 @@ function show(value, width = 80) {
   else if (Buffer.isBuffer(value)) {
     // Bytes: as text when they are text (a secret), else as base64url.
     const utf8 = value.toString('utf8');
-    text = /^[\x20-\x7e]*$/.test(utf8) ? `Buffer ${JSON.stringify(utf8)}` : `Buffer ${value.toString('base64url')} (base64url)`;
-  }
-  else if (typeof value === 'bigint') text = `${value}n`;
+    text = /^[\x20-\x7e]*$/.test(utf8)
+      ? `Buffer ${JSON.stringify(utf8)}`
+      : `Buffer ${value.toString('base64url')} (base64url)`;
+  } else if (typeof value === 'bigint') text = `${value}n`;
   else if (value instanceof RegExp) text = String(value);
   else {
     try {
@@ -41,7 +43,8 @@ function differences(expected, actual, where = '', out = []) {
     }
     return out;
   }
-  if (!Object.is(expected, actual)) out.push(`${where || 'value'}: expected ${show(expected, 40)}, got ${show(actual, 40)}`);
+  if (!Object.is(expected, actual))
+    out.push(`${where || 'value'}: expected ${show(expected, 40)}, got ${show(actual, 40)}`);
   return out;
 }
 
@@ -80,24 +83,36 @@ function describe(error) {
   // node:test wraps a failure in ERR_TEST_FAILURE; the assertion is its cause.
   // A library's cause may be no error at all (openid-client gives the HTTP
   // response): stop there, and say its status.
-  while (err && typeof err.cause === 'object' && err.cause && typeof err.cause.message === 'string') err = err.cause;
+  while (err && typeof err.cause === 'object' && err.cause && typeof err.cause.message === 'string')
+    err = err.cause;
   const text = String(err?.message ?? error);
-  const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);
+  const lines = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
   let first = lines[0] ?? '';
   if (err?.code !== 'ERR_ASSERTION') {
     // Not an assertion: an error in the code under test, named as such. A
     // compile error says "Transform failed with 1 error:" first and where
     // on the next line: that line is the one to read.
     const located = lines.find((line) => /\.(?:ts|mjs|js):\d+:\d+/.test(line));
-    const where = located && first.endsWith(':') ? /^(.+?\.(?:ts|mjs|js)):(\d+:\d+.*)$/.exec(located) : null;
-    if (where) first = `${path.relative(process.cwd(), where[1]).replaceAll('\\', '/')}:${where[2]}`;
-    const name = err?.name && err.name !== 'Error' && !first.startsWith(err.name) ? `${err.name}: ` : '';
+    const where =
+      located && first.endsWith(':') ? /^(.+?\.(?:ts|mjs|js)):(\d+:\d+.*)$/.exec(located) : null;
+    if (where)
+      first = `${path.relative(process.cwd(), where[1]).replaceAll('\\', '/')}:${where[2]}`;
+    const name =
+      err?.name && err.name !== 'Error' && !first.startsWith(err.name) ? `${err.name}: ` : '';
     const status = typeof err?.cause?.status === 'number' ? ` (HTTP ${err.cause.status})` : '';
     return { message: `${name}${first}${status}` };
   }
   // assert.throws() that saw nothing thrown: say that in words, after the test's own.
   const missing = /^Missing expected (exception|rejection)(?: \([^)]*\))?[.:]?\s*(.*)$/.exec(first);
-  if (missing) return { message: missing[2] ? `${missing[2]} (nothing was ${missing[1] === 'exception' ? 'thrown' : 'rejected'})` : `expected an error, and nothing was ${missing[1] === 'exception' ? 'thrown' : 'rejected'}` };
+  if (missing)
+    return {
+      message: missing[2]
+        ? `${missing[2]} (nothing was ${missing[1] === 'exception' ? 'thrown' : 'rejected'})`
+        : `expected an error, and nothing was ${missing[1] === 'exception' ? 'thrown' : 'rejected'}`,
+    };
   const detail = wantedAndGot(err);
   if (err.generatedMessage) {
     if (detail) return { message: detail, detail };
@@ -108,6 +123,33 @@ function describe(error) {
   }
   // A message of the test's own: add what came, unless it says already.
   return { message: detail && !/\bgot\b/.test(first) ? `${first} (${detail})` : first, detail };
+}
+
+/** A path as the learner reads it: from the workshop's folder, with forward slashes. */
+const shown = (file) => path.relative(process.cwd(), file).replaceAll('\\', '/');
+
+/**
+ * Where a failure happened: the line of the test's own file (a helper's,
+ * when the test comes from one) that the error's stack passes through, or
+ * the file alone.
+ */
+function location(file, error) {
+  if (typeof file !== 'string' || file === '') return undefined;
+  const own = file.startsWith('file:') ? fileURLToPath(file) : file;
+  // The error and its causes, a few deep (a cause may be no error at all).
+  for (
+    let err = error, depth = 0;
+    err && typeof err === 'object' && depth < 5;
+    err = err.cause, depth++
+  ) {
+    for (const line of String(err.stack ?? '').split('\n')) {
+      const frame = /(?:\(|\bat )((?:file:\/\/)?[^()]+?):(\d+):\d+\)?$/.exec(line.trim());
+      if (!frame) continue;
+      const where = frame[1].startsWith('file:') ? fileURLToPath(frame[1]) : frame[1];
+      if (where === own) return `${shown(own)}:${frame[2]}`;
+    }
+  }
+  return shown(own);
 }
 
 /** One result per finished test, from node:test's event stream. */
@@ -137,7 +179,10 @@ export async function* results(source) {
       ok: event.type === 'test:pass',
       skipped: Boolean(data.skip),
     };
-    if (!result.ok) Object.assign(result, describe(data.details?.error));
+    if (!result.ok)
+      Object.assign(result, describe(data.details?.error), {
+        at: location(data.file, data.details?.error),
+      });
     if (data.details?.error?.failureType === 'cancelledByParent') cancelled.push(result);
     else yield result;
   }

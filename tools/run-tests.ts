@@ -27,6 +27,8 @@ export interface TestResult {
   message?: string;
   /** "expected X, got Y", when the assertion compared two values. */
   detail?: string;
+  /** Where it failed: the test's file and line ("test/helpers/hardened.ts:244"), or its file. */
+  at?: string;
 }
 
 export interface RunOptions {
@@ -48,25 +50,39 @@ export interface RunOutcome {
 }
 
 function childEnv(extra: Record<string, string>, print: boolean): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...extra, FORCE_COLOR: print && process.stdout.isTTY ? '1' : '0' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...extra,
+    FORCE_COLOR: print && process.stdout.isTTY ? '1' : '0',
+  };
   // Set inside a test file: it would make the child report to its parent
   // test runner instead of running as a test run of its own.
   delete env.NODE_TEST_CONTEXT;
   return env;
 }
 
-export async function runTests({ files, env = {}, print = false }: RunOptions): Promise<RunOutcome> {
+export async function runTests({
+  files,
+  env = {},
+  print = false,
+}: RunOptions): Promise<RunOutcome> {
   const scratch = mkdtempSync(path.join(tmpdir(), 'jwt-workshop-tests-'));
   const jsonl = path.join(scratch, 'results.jsonl');
   const reporter = pathToFileURL(path.join(root, 'tools', 'reporter.mjs')).href;
   const args = [
-    '--import', 'tsx',
-    `--test-reporter=${reporter}`, `--test-reporter-destination=${jsonl}`,
+    '--import',
+    'tsx',
+    `--test-reporter=${reporter}`,
+    `--test-reporter-destination=${jsonl}`,
     ...(print ? ['--test-reporter=spec', '--test-reporter-destination=stdout'] : []),
     path.join(root, 'tools', 'import-all.ts'),
     ...files,
   ];
-  const { code, output } = await run(process.execPath, args, { cwd: root, env: childEnv(env, print), echo: print });
+  const { code, output } = await run(process.execPath, args, {
+    cwd: root,
+    env: childEnv(env, print),
+    echo: print,
+  });
   let results: TestResult[] = [];
   try {
     results = readFileSync(jsonl, 'utf8')

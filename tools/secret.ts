@@ -4,9 +4,15 @@
 import { randomBytes } from 'node:crypto';
 import { cli } from './cli.ts';
 
-cli('\nUsage: npm run secret     32 random bytes (base64url) to use as JWT_SECRET: JWT_SECRET=$(npm run -s secret)', {}, { max: 0 });
+cli(
+  '\nUsage: npm run secret     32 random bytes (base64url) to use as JWT_SECRET: JWT_SECRET=$(npm run -s secret)',
+  {},
+  { max: 0 },
+);
 const secret = randomBytes(32).toString('base64url');
 console.log(secret);
 if (process.stdout.isTTY) {
-  console.error(`Use it: JWT_SECRET=${secret} npm run step 6   (PowerShell: $env:JWT_SECRET="${secret}"; npm run step 6)`);
+  console.error(
+    `Use it: JWT_SECRET=${secret} npm run step 6   (PowerShell: $env:JWT_SECRET="${secret}"; npm run step 6)`,
+  );
 }

@@ -12,11 +12,23 @@ Options:
   --force        replace without asking; your changes go to a backup folder
   --to <folder>  copy into another folder than workspace/`;
 
-const { values, positionals } = cli(usage, { force: { type: 'boolean' }, to: { type: 'string' } }, { max: 1, looksLike: (p) => /^\d+$/.test(p) });
+const { values, positionals } = cli(
+  usage,
+  { force: { type: 'boolean' }, to: { type: 'string' } },
+  { max: 1, looksLike: (p) => /^\d+$/.test(p) },
+);
 const step = stepArgument(positionals, usage);
 const dir = values.to ? userPath(values.to) : defaultWorkspace;
-const files = await replaceWorkspace(dir, Boolean(values.force), `step ${step.number}`, () => startFrom(step, dir));
-console.log(green(`${rel(dir)}/ now holds step ${step.number} (${step.title}): ${files.join(', ')}`));
+const files = await replaceWorkspace(dir, Boolean(values.force), `step ${step.number}`, () =>
+  startFrom(step, dir),
+);
+console.log(
+  green(`${rel(dir)}/ now holds step ${step.number} (${step.title}): ${files.join(', ')}`),
+);
 for (const next of nextOf(step)) {
-  console.log(dim(`Next, step ${next.number} (${next.title}): npm run exercise ${next.number} gives you its task and TODO markers.`));
+  console.log(
+    dim(
+      `Next, step ${next.number} (${next.title}): npm run exercise ${next.number} gives you its task and TODO markers.`,
+    ),
+  );
 }

@@ -16,21 +16,43 @@ Options:
   --redis        start a redis-server and the instances the step's manifest asks for
   --list         list the steps and exit`;
 
-const { values, positionals } = cli(usage, { port: { type: 'string' }, 'no-watch': { type: 'boolean' }, list: { type: 'boolean' }, redis: { type: 'boolean' } }, { max: 1, looksLike: (p) => /^\d+$/.test(p) });
+const { values, positionals } = cli(
+  usage,
+  {
+    port: { type: 'string' },
+    'no-watch': { type: 'boolean' },
+    list: { type: 'boolean' },
+    redis: { type: 'boolean' },
+  },
+  { max: 1, looksLike: (p) => /^\d+$/.test(p) },
+);
 const port = portArgument(values.port) ?? portArgument(process.env.PORT, 'PORT');
 
 export function stepList(): string {
-  const rows = steps.map((s) => `  ${String(s.number).padStart(2)}  ${s.title.padEnd(32)} npm run step ${String(s.number).padEnd(3)} ${dim(rel(path.join(stepDir(s), s.entry)))}`);
+  const rows = steps.map(
+    (s) =>
+      `  ${String(s.number).padStart(2)}  ${s.title.padEnd(32)} npm run step ${String(s.number).padEnd(3)} ${dim(rel(path.join(stepDir(s), s.entry)))}`,
+  );
   return `${bold('The steps')} (each runs on its own; npm run check <n> tests it):\n${rows.join('\n')}`;
 }
 
 if (values.list) {
   console.log(stepList());
 } else if (positionals.length === 0) {
-  console.log(`${stepList()}\n\nStarting the latest step, ${latest.number} (${latest.title}).\n`);
-  await runInForeground(latest, { port, watch: false });
+  console.log(stepList());
+  await runInForeground(latest, {
+    port,
+    watch: false,
+    intro: `\nStarting the latest step, ${latest.number} (${latest.title}).\n`,
+  });
 } else {
   const step = stepArgument(positionals, usage);
-  console.log(dim(`Step ${step.number}: ${step.title}${values['no-watch'] ? '' : ' (watch mode: save a file and it restarts)'}`));
-  await runInForeground(step, { port, watch: !values['no-watch'], redis: values.redis });
+  await runInForeground(step, {
+    port,
+    watch: !values['no-watch'],
+    redis: values.redis,
+    intro: dim(
+      `Starting step ${step.number}: ${step.title}${values['no-watch'] ? '' : ' (watch mode: save a file and it restarts)'}`,
+    ),
+  });
 }

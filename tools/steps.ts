@@ -33,6 +33,11 @@ export interface Step {
   parts?: { id: string; title: string; suites: string[] }[];
   /** What `npm run step -- <n> --redis` runs: instances of the entry sharing one Redis. */
   redis?: RedisMode;
+  /**
+   * Files copied unchanged from an earlier step: what is not this step's
+   * lesson. npm run sync copies them; npm run sync -- --check fails on drift.
+   */
+  inherits?: { from: number; files: string[] }[];
 }
 
 export interface RedisMode {
@@ -51,7 +56,9 @@ export interface Server {
 }
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const steps: Step[] = JSON.parse(readFileSync(path.join(root, 'steps', 'steps.json'), 'utf8'));
+export const steps: Step[] = JSON.parse(
+  readFileSync(path.join(root, 'steps', 'steps.json'), 'utf8'),
+);
 export const latest: Step = steps[steps.length - 1]!;
 
 /** Step by number; accepts 3, "3" or "03". Throws a message a learner can act on. */

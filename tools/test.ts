@@ -9,7 +9,9 @@ import { rel, root, steps, testFile } from './steps.ts';
 
 async function typecheck(): Promise<{ ok: boolean; output: string }> {
   const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-  const { code, output } = await run(process.execPath, [tsc, '--noEmit', '-p', root], { cwd: root });
+  const { code, output } = await run(process.execPath, [tsc, '--noEmit', '-p', root], {
+    cwd: root,
+  });
   return { ok: code === 0, output };
 }
 
@@ -31,14 +33,22 @@ const [types, tests] = await Promise.all([typecheck(), runTests({ files, print: 
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
 
 console.log('');
-console.log(types.ok ? 'typecheck: tsc --noEmit found no errors' : `typecheck: tsc --noEmit failed\n${types.output}`);
+console.log(
+  types.ok
+    ? 'typecheck: tsc --noEmit found no errors'
+    : `typecheck: tsc --noEmit failed\n${types.output}`,
+);
 for (const failure of tests.results.filter((r) => !r.ok)) {
-  console.log(`FAIL ${[...failure.suites, failure.name].join(' > ')}\n     ${failure.message}`);
+  console.log(
+    `FAIL ${[...failure.suites, failure.name].join(' > ')}${failure.at ? ` (${failure.at})` : ''}\n     ${failure.message}`,
+  );
 }
 if (tests.results.length === 0) {
   console.log(`No test ran: ${tests.output.trim().split('\n').slice(-5).join('\n')}`);
 }
 console.log(`${files.length} test files, ${seconds} s`);
-console.log(`${tests.passed} passed, ${tests.failed} failed${tests.skipped ? `, ${tests.skipped} skipped` : ''}`);
+console.log(
+  `${tests.passed} passed, ${tests.failed} failed${tests.skipped ? `, ${tests.skipped} skipped` : ''}`,
+);
 const ok = types.ok && tests.code === 0 && tests.failed === 0 && tests.results.length > 0;
 process.exit(ok ? 0 : 1);

@@ -1,18 +1,27 @@
 // The learner's workspace: a copy of one step to code along in, or the
-// exercise for the next step (the step it builds on, with TODO markers). A
-// manifest remembers where it came from and what each file held, so that
-// tools can tell a fresh copy from one with the learner's changes.
+// exercise for the next step (exercise.ts hands it out: the step it builds
+// on, with TODO markers). A manifest remembers where it came from and what
+// each file held, so that tools can tell a fresh copy from one with the
+// learner's changes, and which step it holds.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { fail, yellow } from './cli.ts';
-import { applyMarkers, loadExercise } from './exercise.ts';
-import { baseOf, findStep, rel, root, stepDir, type Step } from './steps.ts';
+import { findStep, rel, root, stepDir, type Step } from './steps.ts';
 
 export const defaultWorkspace = path.join(root, 'workspace');
-const MANIFEST = '.workshop.json';
+/** The manifest's file name, in the workspace. */
+export const MANIFEST = '.workshop.json';
 /** Files of a step folder that are about the step, not code to copy. */
 const NOT_COPIED = new Set(['EXERCISE.md']);
 
@@ -66,6 +75,15 @@ export function workspaceTarget(dir: string): Step | undefined {
   return manifest ? findStep(manifest.target ?? manifest.step) : undefined;
 }
 
+/** What a workspace holds, in words: "step 9's code" or "the exercise for step 6". */
+export function describeWorkspace(dir: string): string | undefined {
+  const manifest = readManifest(dir);
+  if (!manifest) return undefined;
+  return manifest.target === undefined
+    ? `step ${manifest.step}'s code`
+    : `the exercise for step ${manifest.target}`;
+}
+
 /** Files the learner added, changed or deleted since the copy; all of them when there is no manifest. */
 export function changedFiles(dir: string): string[] {
   const files = listFiles(dir).filter((f) => f !== MANIFEST);
@@ -86,75 +104,54 @@ export function readmeFor(text: string, from: string, dir: string, step: Step): 
     return path.relative(dir, path.resolve(from, target)).split(path.sep).join('/') || '.';
   };
   return text
-    .replace(/(\]\()([^)\s]+)(\))/g, (_, open: string, target: string, close: string) => `${open}${relink(target)}${close}`)
-    .replace(/(src=")([^"]+)(")/g, (_, open: string, target: string, close: string) => `${open}${relink(target)}${close}`)
+    .replace(
+      /(\]\()([^)\s]+)(\))/g,
+      (_, open: string, target: string, close: string) => `${open}${relink(target)}${close}`,
+    )
+    .replace(
+      /(src=")([^"]+)(")/g,
+      (_, open: string, target: string, close: string) => `${open}${relink(target)}${close}`,
+    )
     .replaceAll(`steps/${step.slug}/`, `${rel(dir)}/`)
     .replace(new RegExp(`npm run step ${step.number}\\b`, 'g'), 'npm run dev');
 }
 
-/** The exercise as the learner reads it: without its markers and hints sections. */
-export function taskText(text: string, step: Step): string {
-  const kept = text.replace(/\r\n/g, '\n').split(/^(?=## )/m).filter((section) => !/^## (Markers|Hints)\b/.test(section));
-  return `${kept.join('').trimEnd()}\n\n## Stuck?\n\n\`npm run hint ${step.number}\` gives one hint at a time, each a nudge before the answer.\n`;
-}
-
-function writeManifest(dir: string, manifest: Omit<Manifest, 'files'>): string[] {
+/** Record where the workspace came from, and what each file holds now; returns the files. */
+export function writeManifest(dir: string, manifest: Omit<Manifest, 'files'>): string[] {
   const files = listFiles(dir).filter((f) => f !== MANIFEST);
-  const full: Manifest = { ...manifest, files: Object.fromEntries(files.map((f) => [f, digest(path.join(dir, f))])) };
+  const full: Manifest = {
+    ...manifest,
+    files: Object.fromEntries(files.map((f) => [f, digest(path.join(dir, f))])),
+  };
   writeFileSync(path.join(dir, MANIFEST), `${JSON.stringify(full, null, 2)}\n`);
   return files;
 }
 
 const REGION = /^[ \t]*\/\/[ \t]*#(end)?region\b.*\n/gm;
 
-/** A copy of the step's files, without the region markers that only the slides need. */
-function copyStep(step: Step, dir: string): void {
+/** Code without the region markers, which only the slides need. */
+export const withoutRegionMarkers = (code: string): string => code.replace(REGION, '');
+
+/** Replace `dir` with a copy of the step's files, without the region markers. */
+export function copyStep(step: Step, dir: string): void {
   rmSync(dir, { recursive: true, force: true });
-  cpSync(stepDir(step), dir, { recursive: true, filter: (source) => !NOT_COPIED.has(path.basename(source)) });
+  cpSync(stepDir(step), dir, {
+    recursive: true,
+    filter: (source) => !NOT_COPIED.has(path.basename(source)),
+  });
   for (const file of listFiles(dir).filter((f) => /\.(ts|js|mjs)$/.test(f))) {
     const full = path.join(dir, file);
-    writeFileSync(full, readFileSync(full, 'utf8').replace(REGION, ''));
+    writeFileSync(full, withoutRegionMarkers(readFileSync(full, 'utf8')));
   }
   const readme = path.join(dir, 'README.md');
-  if (existsSync(readme)) writeFileSync(readme, readmeFor(readFileSync(readme, 'utf8'), stepDir(step), dir, step));
+  if (existsSync(readme))
+    writeFileSync(readme, readmeFor(readFileSync(readme, 'utf8'), stepDir(step), dir, step));
 }
 
 /** Replace the workspace with a copy of the step. */
 export function startFrom(step: Step, dir: string): string[] {
   copyStep(step, dir);
   return writeManifest(dir, { step: step.number });
-}
-
-/** Replace the workspace with the exercise for step `target`: its base step, with the TODO markers. */
-export function handOut(target: Step, dir: string): string[] {
-  const base = baseOf(target);
-  const exercise = loadExercise(target);
-  if (!base || !exercise) throw new Error(`Step ${target.number} has no exercise: npm run start-from ${target.number} copies the finished step instead.`);
-  copyStep(base, dir);
-  // A script is no code to build on (step 00): the exercise starts empty.
-  if (base.script) for (const file of listFiles(dir)) rmSync(path.join(dir, file));
-  const files = new Map(listFiles(dir).map((f) => [f, readFileSync(path.join(dir, f), 'utf8').replace(/\r\n/g, '\n')]));
-  const before = new Map(files);
-  const fromStep = (file: string) => (existsSync(path.join(stepDir(target), file)) ? readFileSync(path.join(stepDir(target), file), 'utf8') : undefined);
-  applyMarkers(files, exercise.markers, fromStep);
-  for (const [file, text] of files) {
-    // A file of the base that the step no longer has (step 09's app.ts in
-    // step 10) is not part of the task: leave it out, or diff shows it forever.
-    if (before.get(file) === text && file !== 'README.md' && fromStep(file) === undefined) {
-      rmSync(path.join(dir, file));
-      const folder = path.dirname(path.join(dir, file));
-      if (folder !== dir && readdirSync(folder).length === 0) rmSync(folder, { recursive: true });
-      continue;
-    }
-    if (before.get(file) === text) continue;
-    if (/\.(ts|js|mjs)$/.test(file)) files.set(file, text.replace(REGION, ''));
-    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-    writeFileSync(path.join(dir, file), files.get(file)!);
-  }
-  // The task replaces the base step's README: it says what to do now. The
-  // markers are in the code, and the hints come one at a time.
-  writeFileSync(path.join(dir, 'README.md'), readmeFor(taskText(exercise.text, target), stepDir(target), dir, target));
-  return writeManifest(dir, { step: base.number, target: target.number });
 }
 
 /** Why copying over `dir` needs the learner's say-so, or undefined when it does not. */
@@ -175,7 +172,9 @@ export function backUp(dir: string, now = new Date()): string {
 
 /** Whether git ignores `dir` (so a learner's copy never lands in a commit); true where git cannot tell. */
 export function ignoredByGit(dir: string): boolean {
-  const result = spawnSync('git', ['check-ignore', '-q', `${path.relative(root, dir) || '.'}/`], { cwd: root });
+  const result = spawnSync('git', ['check-ignore', '-q', `${path.relative(root, dir) || '.'}/`], {
+    cwd: root,
+  });
   return result.error !== undefined || result.status !== 1;
 }
 
@@ -183,16 +182,29 @@ export function ignoredByGit(dir: string): boolean {
  * Replace a workspace for a person at a terminal: ask before overwriting
  * their changes (or take --force), keep a backup of them, and say what now.
  */
-export async function replaceWorkspace(dir: string, force: boolean, what: string, replace: () => string[]): Promise<string[]> {
+export async function replaceWorkspace(
+  dir: string,
+  force: boolean,
+  what: string,
+  replace: () => string[],
+): Promise<string[]> {
   const concern = overwriteConcern(dir);
   if (concern !== undefined && !force) {
     if (!process.stdin.isTTY) fail(`${concern}: add --force to replace them (a backup is kept).`);
     const prompt = createInterface({ input: process.stdin, output: process.stdout });
-    const answer = await prompt.question(`${concern}. Replace them with ${what}? A backup is kept. [y/N] `);
+    const answer = await prompt.question(
+      `${concern}. Replace them with ${what}? A backup is kept. [y/N] `,
+    );
     prompt.close();
     if (!/^y(es)?$/i.test(answer.trim())) fail('Nothing changed.');
   }
-  if (concern !== undefined) console.log(yellow(`Your changes are kept in ${rel(backUp(dir))}/ (git ignores it).`));
-  if (!ignoredByGit(dir)) console.log(yellow(`git does not ignore ${rel(dir)}/: name it workspace-<something> (ignored), or keep it out of your commits.`));
+  if (concern !== undefined)
+    console.log(yellow(`Your changes are kept in ${rel(backUp(dir))}/ (git ignores it).`));
+  if (!ignoredByGit(dir))
+    console.log(
+      yellow(
+        `git does not ignore ${rel(dir)}/: name it workspace-<something> (ignored), or keep it out of your commits.`,
+      ),
+    );
   return replace();
 }

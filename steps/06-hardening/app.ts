@@ -1,466 +1,29 @@
-// Step 06: the talk's app as it should run in production. Same three routes;
-// every change is a rule from an RFC or the OWASP JWT cheat sheet, cited where
-// it is applied.
-import { createSecretKey, randomBytes, randomUUID, scrypt, timingSafeEqual, type KeyObject } from 'node:crypto';
+// Step 06: the talk's app as it should run in production. The same three
+// routes; every change is a rule from an RFC or the OWASP JWT cheat sheet,
+// cited where it is applied, in a file of its own:
+//   config.ts    the key and the settings      passwords.ts  scrypt hashes
+//   throttle.ts  login throttling              device-cookie.ts  who logged in before
+//   bearer.ts    the token, from the header    tokens.ts     verifying it
+//   errors.ts    RFC 6750 and 7617 answers     verified-tokens.ts  a cache
+import { randomUUID } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import Koa from 'koa';
 import Router from '@koa/router';
 import auth from 'basic-auth';
 import jwt from 'jsonwebtoken';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-
-export interface Config {
-  /** The HMAC key, made into a KeyObject once. */
-  key: KeyObject;
-  issuer: string;
-  audience: string;
-  /** Lifetime of a token, in seconds. */
-  ttlSeconds: number;
-  /** Leeway for clocks that disagree, in seconds: a number, never a string. */
-  clockToleranceSeconds: number;
-  /** Longest token accepted, in characters. */
-  maxTokenLength: number;
-  /** User name -> stored scrypt hash of the password. */
-  users: Record<string, string>;
-  /** Counts failed logins and takes turns at hashing; tests give one with lower limits. */
-  throttle: LoginThrottle;
-  /** The clock, in seconds since the epoch; tests inject their own. */
-  now: () => number;
-}
-
-// RFC 7518 section 3.2: an HS256 key must be at least 256 bits.
-// RFC 8725 section 3.5: and never a password a human chose or can remember.
-const MIN_KEY_BYTES = 32;
-
-export class ConfigError extends Error {}
-
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (message: string) => void = console.warn): Config {
-  // #region key
-  let secret: Buffer;
-  if (env.JWT_SECRET === undefined || env.JWT_SECRET === '') {
-    secret = randomBytes(MIN_KEY_BYTES);
-    warn('JWT_SECRET is not set: using a random key, so tokens will not survive a restart (npm run secret makes one to keep).');
-  } else {
-    // #region key-check
-    secret = Buffer.from(env.JWT_SECRET, 'utf8');
-    if (secret.length < MIN_KEY_BYTES) {
-      throw new ConfigError(
-        `JWT_SECRET is ${secret.length} bytes; HS256 needs at least ` +
-          `${MIN_KEY_BYTES} random bytes (RFC 7518 section 3.2). ` +
-          'Make one with: npm run secret',
-      );
-    }
-    // Long enough is not random enough: 32 spaces or 32 "a"s are no secret.
-    if (/^(.)\1*$/su.test(env.JWT_SECRET) || env.JWT_SECRET.trim() === '') {
-      throw new ConfigError(
-        'JWT_SECRET is one character repeated or only whitespace, which anyone ' +
-          'can guess. Make a random one with: npm run secret',
-      );
-    }
-    // #endregion
-  }
-  // #endregion
-  return {
-    // jsonwebtoken given a string secret turns it into a key on every call;
-    // a KeyObject made once skips that work on every request.
-    key: createSecretKey(secret),
-    issuer: 'jwt-koa-workshop',
-    audience: 'jwt-koa-workshop-api',
-    ttlSeconds: wholeSeconds(env, 'TOKEN_TTL_SECONDS', 40),
-    clockToleranceSeconds: 5,
-    maxTokenLength: 4096,
-    users: DEMO_USERS,
-    throttle: new LoginThrottle(LOGIN_LIMITS),
-    now: () => Math.floor(Date.now() / 1000),
-  };
-}
-
-// Decimal digits only: Number() would also take "0x10", " 40 " and "1e3",
-// and no token should outlive a day.
-const MAX_TTL_SECONDS = 86400;
-
-function wholeSeconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const value = env[name];
-  if (value === undefined) return fallback;
-  if (!/^[0-9]{1,6}$/.test(value) || Number(value) < 1 || Number(value) > MAX_TTL_SECONDS) {
-    throw new ConfigError(`${name} must be a whole number of seconds from 1 to ${MAX_TTL_SECONDS}, in digits (like ${fallback}), not ${JSON.stringify(value)}.`);
-  }
-  return Number(value);
-}
-
-// #region stored-users
-// The demo account alice / pyconid, stored as a salted scrypt hash, never as
-// the password itself. N=16384 is Node's default; OWASP's password storage
-// cheat sheet asks for N=2^17 in production.
-const DEMO_USERS: Record<string, string> = {
-  alice:
-    'scrypt$16384$8$1$fLyh3zoFhgIvNe6yHtk1Lg$' +
-    'r-lvpKYe5l8dZ9ozrh74CwW-ms8aE8P2Zv054KyHm6o',
-};
-// #endregion
-
-const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen: number, options: object) => Promise<Buffer>;
-
-export async function hashPassword(password: string, salt = randomBytes(16)): Promise<string> {
-  const hash = await scryptAsync(password, salt, 32, { N: 16384, r: 8, p: 1 });
-  return `scrypt$16384$8$1$${salt.toString('base64url')}$${hash.toString('base64url')}`;
-}
-
-// An unknown user is checked against a made-up hash that costs what a real
-// one does (the same N, r and p), so that a wrong user name takes as long as
-// a wrong password and timing tells nothing.
-function dummyHash(users: Record<string, string>): string {
-  const [, N = '16384', r = '8', p = '1'] = (Object.values(users)[0] ?? '').split('$');
-  return `scrypt$${N}$${r}$${p}$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`;
-}
-
-async function passwordMatches(password: string, stored: string): Promise<boolean> {
-  const [, N, r, p, salt, hash] = stored.split('$');
-  const expected = Buffer.from(hash!, 'base64url');
-  const actual = await scryptAsync(password, Buffer.from(salt!, 'base64url'), expected.length, { N: Number(N), r: Number(r), p: Number(p) });
-  return timingSafeEqual(actual, expected);
-}
-
-// #region check-user
-export async function checkUser(
-  users: Record<string, string>,
-  name: string,
-  password: string,
-  compare: (password: string, stored: string) => Promise<boolean> =
-    passwordMatches,
-): Promise<boolean> {
-  const stored = Object.hasOwn(users, name) ? users[name]! : undefined;
-  const matches = await compare(password, stored ?? dummyHash(users));
-  return matches && stored !== undefined;
-}
-// #endregion
-
-// RFC 7617 section 2: no control characters in the user-id or password.
-const CONTROL = /[\u0000-\u001f\u007f]/;
-const MAX_USER_NAME = 64;
-const MAX_PASSWORD = 1024;
-
-function acceptableCredentials(name: string, password: string): boolean {
-  return name.length > 0 && name.length <= MAX_USER_NAME && password.length <= MAX_PASSWORD && !CONTROL.test(name) && !CONTROL.test(password);
-}
-
-// Every failure is JSON {"error", "message"} with the status and challenge
-// the RFCs name; nothing a client sends can turn into a 500.
-const REALM = 'jwt-koa-workshop';
-
-export class AuthError extends Error {
-  constructor(
-    readonly status: 400 | 401 | 429 | 503,
-    readonly challenge: string | undefined,
-    readonly error: string,
-    message: string,
-    /** Seconds to wait before trying again: the Retry-After header (RFC 9110 section 10.2.3). */
-    readonly retryAfter?: number,
-  ) {
-    super(message);
-  }
-}
-
-// #region bearer-errors
-// RFC 6750 section 3: no token -> 401 with a bare challenge; a bad token ->
-// 401 invalid_token; a malformed request -> 400 invalid_request. The
-// description must not hold `"` or `\` (section 3, error_description).
-function bearerError(
-  status: 400 | 401,
-  error: 'invalid_token' | 'invalid_request',
-  message: string,
-): AuthError {
-  return new AuthError(
-    status,
-    `Bearer realm="${REALM}", error="${error}", error_description="${message}"`,
-    error,
-    message,
-  );
-}
-// #endregion
-
-const missingToken = () =>
-  new AuthError(
-    401,
-    `Bearer realm="${REALM}"`,
-    'unauthorized',
-    'This resource needs a token: send Authorization: Bearer <token>.',
-  );
-
-const badCredentials = () =>
-  // RFC 7617 section 2.1: say the server decodes credentials as UTF-8.
-  new AuthError(401, 'Basic realm="Login Required", charset="UTF-8"', 'unauthorized', 'Could not verify: the user name or password is wrong.');
-
-async function answerErrors(ctx: Koa.Context, next: Koa.Next): Promise<void> {
-  try {
-    await next();
-  } catch (err) {
-    if (!(err instanceof AuthError)) throw err;
-    ctx.status = err.status;
-    if (err.challenge) ctx.set('WWW-Authenticate', err.challenge);
-    if (err.retryAfter) ctx.set('Retry-After', String(err.retryAfter));
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = { error: err.error, message: err.message };
-  }
-}
-
-// Login throttling (OWASP Authentication Cheat Sheet, "Account Lockout"), with
-// rate-limiter-flexible's recipe for login endpoints. Each attempt is counted
-// before its password is hashed, so that 200 requests at once cannot all slip
-// past the count while the first hashes run; a right password gives it back.
-/** Attempts that do not log in, allowed within `within` seconds; then `wait` seconds of 429. */
-export interface Limit {
-  failures: number;
-  within: number;
-  wait: number;
-}
-
-export interface LoginLimits {
-  accountAtAddress: Limit;
-  address: Limit;
-  account: Limit;
-  /** Password hashes at once, and how many more may wait their turn. */
-  concurrentHashes: number;
-  waitingHashes: number;
-  /** How long a refused attempt waits for its 429, in ms. */
-  refusalPauseMs: number;
-}
-
-// #region login-limits
-export const LOGIN_LIMITS: LoginLimits = {
-  // One client guessing at one account: 15 min.
-  accountAtAddress: { failures: 5, within: 900, wait: 900 },
-  // One client trying many accounts: an hour.
-  address: { failures: 100, within: 86400, wait: 3600 },
-  // Many clients at one account: a minute, not more.
-  account: { failures: 50, within: 900, wait: 60 },
-  // scrypt runs in libuv's 4 threads, as file reads do.
-  concurrentHashes: 2, waitingHashes: 64,
-  // A 429 takes a second: a flood slows to a trickle.
-  refusalPauseMs: 1000,
-};
-// #endregion
-
-// RFC 6585 section 4: 429 with Retry-After, in the JSON of every refusal.
-// Answered here rather than thrown: in a flood it is most of the server's
-// work, and an exception would add a third to its cost (npm run bench).
-function tooManyAttempts(ctx: Koa.Context, seconds: number): void {
-  ctx.status = 429;
-  ctx.set('Retry-After', String(seconds));
-  ctx.set('Cache-Control', 'no-store');
-  ctx.body = { error: 'too_many_attempts', message: `Too many failed logins: try again in ${seconds} s.` };
-}
-
-export class LoginThrottle {
-  readonly accountAtAddress: RateLimiterMemory;
-  readonly address: RateLimiterMemory;
-  readonly account: RateLimiterMemory;
-  private hashing = 0;
-  private waiting: (() => void)[] = [];
-
-  constructor(readonly limits: LoginLimits) {
-    const limiter = ({ failures, within, wait }: Limit) => new RateLimiterMemory({ points: failures, duration: within, blockDuration: wait });
-    this.accountAtAddress = limiter(limits.accountAtAddress);
-    this.address = limiter(limits.address);
-    this.account = limiter(limits.account);
-  }
-
-  /** Count an attempt at `name` from `address`: 0 to go on, or the seconds to wait. */
-  async attempt(name: string, address: string): Promise<number> {
-    // The address first: once it is refused, a flood from it costs one count,
-    // and made-up user names from it store nothing.
-    const counts: [RateLimiterMemory, string][] = [[this.address, address], [this.accountAtAddress, JSON.stringify([name, address])], [this.account, name]];
-    for (const [limiter, key] of counts) {
-      const wait = await limiter.consume(key).then(
-        () => 0,
-        (refused: unknown) => {
-          if (!(refused instanceof RateLimiterRes)) throw refused;
-          return Math.max(1, Math.ceil(refused.msBeforeNext / 1000));
-        },
-      );
-      if (wait > 0) {
-        // A client that goes on after a 429 is answered slowly: each of a
-        // flood's connections then costs one answer a second, not thousands.
-        await new Promise((resolve) => setTimeout(resolve, this.limits.refusalPauseMs));
-        return wait;
-      }
-    }
-    return 0;
-  }
-
-  /** The password was right: the attempt was no failure. */
-  async succeeded(name: string, address: string): Promise<void> {
-    await Promise.all([this.accountAtAddress.delete(JSON.stringify([name, address])), this.address.reward(address), this.account.reward(name)]);
-  }
-
-  /**
-   * Hash when it is our turn. Node's 4 threads also read files and look up
-   * names: a flood of hashes must leave some free, so the page still loads.
-   */
-  async hash<T>(work: () => Promise<T>): Promise<T> {
-    if (this.hashing < this.limits.concurrentHashes) this.hashing++;
-    else if (this.waiting.length < this.limits.waitingHashes) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else throw new AuthError(503, undefined, 'temporarily_unavailable', 'Too many logins at once: try again in a few seconds.', 5);
-    try {
-      return await work();
-    } finally {
-      // Hand the turn to the next in line, or give it back.
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.hashing--;
-    }
-  }
-}
-
-// #region bearer
-// #region bearer-url
-// RFC 6750 section 2.1: Authorization: Bearer <b64token>, scheme in any case.
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
-
-function bearerToken(ctx: Koa.Context): string {
-  // RFC 6750 section 5.3: tokens in URLs end up in logs, history and Referer.
-  if ('token' in ctx.query || 'access_token' in ctx.query) {
-    throw bearerError(
-      400,
-      'invalid_request',
-      'Send the token in the Authorization header (Bearer), never in the URL.',
-    );
-  }
-  const header = ctx.get('Authorization');
-  // No credentials, or another scheme: a bare challenge (RFC 6750 section 3.1).
-  if (!/^bearer(\s|$)/i.test(header)) throw missingToken();
-  // #endregion
-  const match = BEARER.exec(header);
-  if (!match)
-    throw bearerError(
-      400,
-      'invalid_request',
-      'The Authorization header must be Bearer followed by one token.',
-    );
-  return match[1]!;
-}
-// #endregion
-
-export interface Claims {
-  sub: string;
-  iss: string;
-  aud: string;
-  iat: number;
-  exp: number;
-  jti?: string;
-}
-
-function decodeHeader(token: string): Record<string, unknown> | undefined {
-  try {
-    const header: unknown = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8'));
-    return header !== null && typeof header === 'object' && !Array.isArray(header) ? (header as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const isTime = (value: unknown): value is number => Number.isSafeInteger(value);
-
-const invalid = (message: string) => bearerError(401, 'invalid_token', message);
-
-// Tokens that passed every check, by their exact text. The same bytes pass
-// the same checks again: signature, header, issuer, audience, sub and
-// lifetime depend on nothing else. What depends on the time (exp, nbf, a
-// future iat) is checked again on every request. Without this, verifying
-// takes more of a request's time than all the rest of Koa (npm run bench).
-const MAX_CACHED_TOKENS = 1000;
-
-// #region verified-tokens
-export class VerifiedTokens {
-  private claims = new Map<string, Claims>();
-
-  get(token: string, config: Config, now: number): Claims | undefined {
-    const claims = this.claims.get(token);
-    if (claims) checkTimes(claims, config, now);
-    return claims;
-  }
-
-  add(token: string, claims: Claims): void {
-    // A Map iterates in insertion order: the first key is the oldest entry.
-    if (this.claims.size >= MAX_CACHED_TOKENS)
-      this.claims.delete(this.claims.keys().next().value!);
-    this.claims.set(token, claims);
-  }
-}
-// #endregion
-
-// jsonwebtoken's exp and nbf rules, with the same tolerance, and ours for iat.
-function checkTimes(claims: Claims & { nbf?: number }, config: Config, now: number): void {
-  const leeway = config.clockToleranceSeconds;
-  if (now >= claims.exp + leeway) throw invalid('The token has expired.');
-  if (claims.nbf !== undefined && claims.nbf > now + leeway) throw invalid('The token is not valid yet.');
-  if (claims.iat > now + leeway) throw invalid('The token was issued in the future.');
-}
-
-export function verifyToken(token: string, config: Config, cache = new VerifiedTokens()): Claims {
-  if (token.length > config.maxTokenLength) throw invalid('The token is too long.');
-  const now = config.now();
-  const cached = cache.get(token, config, now);
-  if (cached) return cached;
-  if (token.split('.').length !== 3) throw invalid('The token is not a signed JWT (three parts).');
-
-  // #region header-check
-  // RFC 8725 sections 3.1 and 3.10, RFC 7515 section 4.1.11: the header may
-  // only say HS256 and JWT. A jwk, jku, x5u or kid would let the token pick
-  // its own key; crit would ask for extensions this server does not know.
-  const header = decodeHeader(token);
-  if (!header) throw invalid('The token header is not JSON.');
-  const extra = Object.keys(header)
-    .filter((name) => name !== 'alg' && name !== 'typ');
-  if (header.alg !== 'HS256' || header.typ !== 'JWT' || extra.length > 0) {
-    throw invalid('The token header may only hold alg HS256 and typ JWT.');
-  }
-  // #endregion
-
-  // #region verify-call
-  let payload: unknown;
-  try {
-    payload = jwt.verify(token, config.key, {
-      algorithms: ['HS256'], // RFC 8725 section 3.1: never let the token choose
-      issuer: config.issuer, // RFC 8725 section 3.8
-      audience: config.audience, // RFC 8725 section 3.9
-      clockTolerance: config.clockToleranceSeconds, // a number: '5' disables exp
-      clockTimestamp: now,
-    });
-  // #endregion
-  } catch (err) {
-    // jsonwebtoken's own errors, and the plain SyntaxError it throws when a
-    // part is not JSON: every one of them means the token is no good.
-    const name = (err as Error).name;
-    if (name === 'TokenExpiredError') throw invalid('The token has expired.');
-    if (name === 'NotBeforeError') throw invalid('The token is not valid yet.');
-    if ((err as Error).message === 'invalid signature') throw invalid('The token signature is invalid.');
-    if (name === 'JsonWebTokenError' && /issuer|audience/.test((err as Error).message)) throw invalid('The token is for another issuer or audience.');
-    throw invalid('The token is malformed.');
-  }
-
-  // #region claims-check
-  // RFC 7519 section 7.2 step 10: the claims must be a JSON object.
-  if (payload === null || typeof payload !== 'object' || Array.isArray(payload))
-    throw invalid('The token claims are not a JSON object.');
-  const claims = payload as Record<string, unknown>;
-  // jsonwebtoken checks exp only when it is there, and takes 1e999 (Infinity).
-  if (!isTime(claims.exp) || !isTime(claims.iat))
-    throw invalid('The token needs whole-second exp and iat claims.');
-  if ('nbf' in claims && !isTime(claims.nbf))
-    throw invalid('The token nbf claim is not a time.');
-  if (typeof claims.sub !== 'string' || claims.sub === '')
-    throw invalid('The token needs a sub claim.');
-  if (claims.iat > now + config.clockToleranceSeconds)
-    throw invalid('The token was issued in the future.');
-  if (claims.exp - claims.iat > config.ttlSeconds)
-    throw invalid('The token lives longer than this server issues tokens for.');
-  // #endregion
-  cache.add(token, claims as unknown as Claims);
-  return claims as unknown as Claims;
-}
+import { bearerToken } from './bearer.ts';
+import { loadConfig, type Config } from './config.ts';
+import { deviceProof, giveDeviceCookie } from './device-cookie.ts';
+import {
+  answerErrors,
+  badCredentials,
+  ConfigError,
+  tooManyAttempts,
+} from './errors.ts';
+import { acceptableCredentials, checkUser } from './passwords.ts';
+import { verifyToken, type Claims } from './tokens.ts';
+import { VerifiedTokens } from './verified-tokens.ts';
 
 export function createApp(config: Config): Koa {
   const app = new Koa();
@@ -474,25 +37,38 @@ export function createApp(config: Config): Koa {
 
   router.get('/protected', (ctx) => {
     const claims = verifyToken(bearerToken(ctx), config, verified);
-    ctx.body = { message: 'Only available to people with valid tokens.', user: claims.sub };
+    ctx.body = {
+      message: 'Only available to people with valid tokens.',
+      user: claims.sub,
+    };
   });
 
   router.get('/login', async (ctx) => {
     const credentials = auth.parse(ctx.get('Authorization'));
-    if (!credentials || !acceptableCredentials(credentials.name, credentials.pass)) throw badCredentials();
+    if (
+      !credentials ||
+      !acceptableCredentials(credentials.name, credentials.pass)
+    )
+      throw badCredentials();
+    const { name, pass } = credentials;
     // #region throttled-login
-    // ctx.ip is the TCP peer: app.proxy stays false, as X-Forwarded-For is anyone's to write.
+    // ctx.ip is the TCP peer: app.proxy stays false, as X-Forwarded-For
+    // is anyone's to write.
     const { throttle } = config;
-    const wait = await throttle.attempt(credentials.name, ctx.ip);
+    const proof = deviceProof(ctx, config, name);
+    const wait = await throttle.countAttempt(name, ctx.ip, proof);
     if (wait > 0) return tooManyAttempts(ctx, wait);
-    if (!(await throttle.hash(() => checkUser(config.users, credentials.name, credentials.pass)))) throw badCredentials();
-    await throttle.succeeded(credentials.name, ctx.ip);
+    const first = throttle.proven(name, ctx.ip, proof);
+    const check = () => checkUser(config.users, name, pass);
+    if (!(await throttle.inTurn(check, first))) throw badCredentials();
+    throttle.loggedIn(name, ctx.ip, proof);
+    giveDeviceCookie(ctx, config, name, proof);
     // #endregion
 
     // #region issue-token
     const iat = config.now();
     const claims: Claims = {
-      sub: credentials.name, // RFC 7519 section 4.1.2, rather than a private "user"
+      sub: name, // RFC 7519 section 4.1.2, rather than a private "user"
       iss: config.issuer,
       aud: config.audience,
       iat,

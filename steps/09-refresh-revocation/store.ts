@@ -12,19 +12,36 @@ export interface Store {
   get(keys: string[], now: number): Promise<Value[]>;
   set(key: string, value: string, until: number, now: number): Promise<void>;
   add(key: string, value: string, until: number, now: number): Promise<boolean>;
+  // #region hide
+  /** set() for a revocation: it may use room kept for revocations. */
+  revoke(key: string, value: string, until: number, now: number): Promise<void>;
+  /** Add 1 to a count that ends at `until`; the new count. */
+  incr(key: string, until: number, now: number): Promise<number>;
+  /** Why this store could lose a revocation, if it could. */
+  evictionProblem?(): Promise<string | undefined>;
   close(): Promise<void>;
+  // #endregion
 }
 // #endregion
 
 /** A stored value; undefined for a key that is not there, or has expired. */
 export type Value = string | undefined;
 
-/** The store cannot answer (Redis is down): the request is refused, never waved through. */
-export class StoreUnavailable extends Error {}
+/** The store cannot answer (Redis is down, or full): refused, never waved through. */
+export class StoreUnavailable extends Error {
+  /** Seconds to wait before trying again: Retry-After. */
+  constructor(
+    message: string,
+    readonly retryAfter = 5,
+  ) {
+    super(message);
+  }
+}
 
-// Enough for a workshop's users many times over; a full store refuses to
-// remember more rather than forget a revocation to make room.
+// Enough for a workshop's users many times over. A tenth is kept for
+// revocations: a store full of sessions still takes a logout.
 const MAX_ENTRIES = 100_000;
+const REVOCATIONS_ONLY = 0.1;
 
 /** The embedded store: a Map in this process. An entry past its time is gone. */
 export class MemoryStore implements Store {
@@ -36,16 +53,42 @@ export class MemoryStore implements Store {
     return keys.map((key) => this.read(key, now));
   }
 
-  async set(key: string, value: string, until: number, now: number): Promise<void> {
-    this.write(key, value, until, now);
+  async set(
+    key: string,
+    value: string,
+    until: number,
+    now: number,
+  ): Promise<void> {
+    this.write(key, value, until, now, false);
+  }
+
+  async revoke(
+    key: string,
+    value: string,
+    until: number,
+    now: number,
+  ): Promise<void> {
+    this.write(key, value, until, now, true);
   }
 
   // Atomic as it is: no await between the read and the write, and
   // JavaScript runs one request's code at a time.
-  async add(key: string, value: string, until: number, now: number): Promise<boolean> {
+  async add(
+    key: string,
+    value: string,
+    until: number,
+    now: number,
+  ): Promise<boolean> {
     if (this.read(key, now) !== undefined) return false;
-    this.write(key, value, until, now);
+    this.write(key, value, until, now, false);
     return true;
+  }
+
+  async incr(key: string, until: number, now: number): Promise<number> {
+    const entry = this.entries.get(key);
+    const count = entry && entry.until > now ? Number(entry.value) + 1 : 1;
+    this.write(key, String(count), entry?.until ?? until, now, false);
+    return count;
   }
 
   async close(): Promise<void> {
@@ -62,11 +105,28 @@ export class MemoryStore implements Store {
     return entry.value;
   }
 
-  private write(key: string, value: string, until: number, now: number): void {
-    if (!this.entries.has(key) && this.entries.size >= this.maxEntries) {
+  private write(
+    key: string,
+    value: string,
+    until: number,
+    now: number,
+    revocation: boolean,
+  ): void {
+    const room = revocation
+      ? this.maxEntries
+      : Math.ceil(this.maxEntries * (1 - REVOCATIONS_ONLY));
+    if (!this.entries.has(key) && this.entries.size >= room) {
       // Expired entries go when read, and all at once when the store is full.
-      for (const [old, entry] of this.entries) if (entry.until <= now) this.entries.delete(old);
-      if (this.entries.size >= this.maxEntries) throw new StoreUnavailable(`The in-memory store holds ${this.maxEntries} entries and none has expired.`);
+      let soonest = Infinity;
+      for (const [old, entry] of this.entries) {
+        if (entry.until <= now) this.entries.delete(old);
+        else soonest = Math.min(soonest, entry.until);
+      }
+      if (this.entries.size >= room)
+        throw new StoreUnavailable(
+          `The in-memory store holds ${this.entries.size} entries and none has expired.`,
+          Math.max(1, soonest - now),
+        );
     }
     this.entries.set(key, { value, until });
   }

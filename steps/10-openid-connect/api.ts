@@ -5,9 +5,10 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Koa from 'koa';
 import Router from '@koa/router';
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { API_SCOPES, ConfigError, nowInSeconds, urlSetting } from './config.ts';
-import { HttpError, answerErrors, readJson, unavailable } from './http.ts';
+import { HttpError, answerErrors, readJson } from './http.ts';
+import { ProviderKeys } from './provider-keys.ts';
 
 export interface ApiConfig {
   /** The provider: tokens must carry this iss, and its discovery says where its keys are. */
@@ -44,13 +45,32 @@ const metadataUrl = (config: ApiConfig) => `${config.resource}${METADATA_PATH}`;
 // RFC 6750 section 3 challenges, with RFC 9728 section 5.1's pointer to the
 // metadata, so a client can find which provider to ask for a token. A
 // description must not hold `"` or `\`.
-function challenge(config: ApiConfig, params: Record<string, string> = {}): string {
-  const all = { realm: REALM, ...params, resource_metadata: metadataUrl(config) };
-  return `Bearer ${Object.entries(all).map(([name, value]) => `${name}="${value}"`).join(', ')}`;
+function challenge(
+  config: ApiConfig,
+  params: Record<string, string> = {},
+): string {
+  const all = {
+    realm: REALM,
+    ...params,
+    resource_metadata: metadataUrl(config),
+  };
+  return `Bearer ${Object.entries(all)
+    .map(([name, value]) => `${name}="${value}"`)
+    .join(', ')}`;
 }
 
-function bearerError(config: ApiConfig, status: 400 | 401, error: 'invalid_request' | 'invalid_token', message: string): HttpError {
-  return new HttpError(status, error, message, { 'WWW-Authenticate': challenge(config, { error, error_description: message }) });
+function bearerError(
+  config: ApiConfig,
+  status: 400 | 401,
+  error: 'invalid_request' | 'invalid_token',
+  message: string,
+): HttpError {
+  return new HttpError(status, error, message, {
+    'WWW-Authenticate': challenge(config, {
+      error,
+      error_description: message,
+    }),
+  });
 }
 
 // RFC 6750 section 3.1: a good token without the
@@ -66,68 +86,38 @@ function insufficientScope(config: ApiConfig, scope: string) {
   });
 }
 
-// The provider's keys, found lazily: the provider is the slowest of the three
-// services to start, so the API asks for its discovery document on the first
-// request that needs it, answers 503 while it cannot, and asks again on the
-// next request. Never a crash at start-up.
-class ProviderKeys {
-  private keys?: JWTVerifyGetKey;
-  private pending?: Promise<JWTVerifyGetKey>;
-
-  constructor(private issuer: string) {}
-
-  get(): Promise<JWTVerifyGetKey> {
-    if (this.keys) return Promise.resolve(this.keys);
-    this.pending ??= this.discover().finally(() => (this.pending = undefined));
-    return this.pending;
-  }
-
-  private async discover(): Promise<JWTVerifyGetKey> {
-    let metadata: { issuer?: unknown; jwks_uri?: unknown };
-    try {
-      const res = await fetch(`${this.issuer}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(2000) });
-      if (!res.ok) throw new Error(`discovery answered ${res.status}`);
-      metadata = (await res.json()) as typeof metadata;
-    } catch {
-      throw unavailable(`The OpenID Provider at ${this.issuer} cannot be reached yet: try again in a few seconds.`);
-    }
-    // OpenID Connect Discovery section 4.3: the document must name the
-    // issuer we asked, or anyone serving it could choose our keys.
-    if (metadata.issuer !== this.issuer || typeof metadata.jwks_uri !== 'string') {
-      throw unavailable(`The discovery document of ${this.issuer} names another issuer or no jwks_uri.`);
-    }
-    const remote = createRemoteJWKSet(new URL(metadata.jwks_uri), { timeoutDuration: 2000 });
-    // jose caches the keys and fetches again for an unknown kid, at most
-    // every 30 s. A key set that cannot be fetched is the provider's
-    // failure, not the token's: 503, not 401.
-    this.keys = async (header, token) => {
-      try {
-        return await remote(header, token);
-      } catch (err) {
-        if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) throw err;
-        throw unavailable('The OpenID Provider\'s keys cannot be fetched right now: try again in a few seconds.');
-      }
-    };
-    return this.keys;
-  }
-}
-
 // RFC 6750 section 2.1: Authorization: Bearer <b64token>, scheme in any case.
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
 function bearerToken(ctx: Koa.Context, config: ApiConfig): string {
   // RFC 6750 section 5.3: tokens in URLs end up in logs, history and Referer.
   if ('access_token' in ctx.query || 'token' in ctx.query) {
-    throw bearerError(config, 400, 'invalid_request', 'Send the token in the Authorization header (Bearer), never in the URL.');
+    throw bearerError(
+      config,
+      400,
+      'invalid_request',
+      'Send the token in the Authorization header (Bearer), never in the URL.',
+    );
   }
   const header = ctx.get('Authorization');
   if (!/^bearer(\s|$)/i.test(header)) {
-    throw new HttpError(401, 'unauthorized', 'This resource needs an access token: send Authorization: Bearer <token>.', {
-      'WWW-Authenticate': challenge(config),
-    });
+    throw new HttpError(
+      401,
+      'unauthorized',
+      'This resource needs an access token: send Authorization: Bearer <token>.',
+      {
+        'WWW-Authenticate': challenge(config),
+      },
+    );
   }
   const match = BEARER.exec(header);
-  if (!match) throw bearerError(config, 400, 'invalid_request', 'The Authorization header must be Bearer followed by one token.');
+  if (!match)
+    throw bearerError(
+      config,
+      400,
+      'invalid_request',
+      'The Authorization header must be Bearer followed by one token.',
+    );
   return match[1]!;
 }
 
@@ -139,17 +129,29 @@ const CLAIM_MESSAGES: Record<string, string> = {
 
 function explain(err: unknown): string {
   if (err instanceof errors.JWTExpired) return 'The token has expired.';
-  if (err instanceof errors.JWTClaimValidationFailed) return CLAIM_MESSAGES[err.claim] ?? `The token's ${err.claim} claim is missing or wrong.`;
-  if (err instanceof errors.JOSEAlgNotAllowed) return 'The token must be signed with ES256.';
-  if (err instanceof errors.JWSSignatureVerificationFailed) return 'The token signature is invalid.';
-  if (err instanceof errors.JWKSNoMatchingKey) return 'The token was signed with a key the provider does not publish.';
+  if (err instanceof errors.JWTClaimValidationFailed)
+    return (
+      CLAIM_MESSAGES[err.claim] ??
+      `The token's ${err.claim} claim is missing or wrong.`
+    );
+  if (err instanceof errors.JOSEAlgNotAllowed)
+    return 'The token must be signed with ES256.';
+  if (err instanceof errors.JWSSignatureVerificationFailed)
+    return 'The token signature is invalid.';
+  if (err instanceof errors.JWKSNoMatchingKey)
+    return 'The token was signed with a key the provider does not publish.';
   return 'The token is malformed.';
 }
 
 const isTime = (value: unknown): value is number => Number.isSafeInteger(value);
 
-export async function verifyAccessToken(token: string, config: ApiConfig, keys: JWTVerifyGetKey): Promise<JWTPayload> {
-  const invalid = (message: string) => bearerError(config, 401, 'invalid_token', message);
+export async function verifyAccessToken(
+  token: string,
+  config: ApiConfig,
+  keys: JWTVerifyGetKey,
+): Promise<JWTPayload> {
+  const invalid = (message: string) =>
+    bearerError(config, 401, 'invalid_token', message);
   if (token.length > MAX_TOKEN_LENGTH) throw invalid('The token is too long.');
   let payload: JWTPayload;
   try {
@@ -159,7 +161,7 @@ export async function verifyAccessToken(token: string, config: ApiConfig, keys: 
       issuer: config.issuer,
       audience: config.resource,
       typ: 'at+jwt', // RFC 9068 section 4
-      requiredClaims: ['exp', 'iat', 'sub', 'client_id'],
+      requiredClaims: ['exp', 'iat', 'sub', 'client_id', 'jti'], // RFC 9068 2.2
       currentDate: new Date(config.now() * 1000),
       clockTolerance: config.clockToleranceSeconds,
     }));
@@ -172,10 +174,14 @@ export async function verifyAccessToken(token: string, config: ApiConfig, keys: 
   // for its type: whole seconds, a lifetime this API accepts, not issued in
   // the future.
   const { exp, iat } = payload;
-  if (!isTime(exp) || !isTime(iat)) throw invalid('The token needs whole-second exp and iat claims.');
-  if (exp - iat > config.maxLifetimeSeconds) throw invalid('The token claims to live longer than this API accepts.');
-  if (iat > config.now() + config.clockToleranceSeconds) throw invalid('The token was issued in the future.');
-  if (typeof payload.sub !== 'string' || payload.sub === '') throw invalid('The token needs a sub claim.');
+  if (!isTime(exp) || !isTime(iat))
+    throw invalid('The token needs whole-second exp and iat claims.');
+  if (exp - iat > config.maxLifetimeSeconds)
+    throw invalid('The token claims to live longer than this API accepts.');
+  if (iat > config.now() + config.clockToleranceSeconds)
+    throw invalid('The token was issued in the future.');
+  if (typeof payload.sub !== 'string' || payload.sub === '')
+    throw invalid('The token needs a sub claim.');
   return payload;
 }
 
@@ -188,7 +194,12 @@ export function createApiApp(config: ApiConfig): Koa {
   const app = new Koa();
   const router = new Router();
   const keys = new ProviderKeys(config.issuer);
-  const messages: Message[] = [{ from: 'the workshop', text: 'Welcome! Reading this took a token with read:messages.' }];
+  const messages: Message[] = [
+    {
+      from: 'the workshop',
+      text: 'Welcome! Reading this took a token with read:messages.',
+    },
+  ];
   app.use(answerErrors);
 
   // #region metadata
@@ -212,7 +223,8 @@ export function createApiApp(config: ApiConfig): Koa {
   };
 
   // #region scopes
-  const requireScope = (scope: string): Koa.Middleware =>
+  const requireScope =
+    (scope: string): Koa.Middleware =>
     async (ctx, next) => {
       // RFC 9068 section 2.2.3: space-separated scopes.
       const granted = String(ctx.state.token.scope ?? '');
@@ -223,21 +235,35 @@ export function createApiApp(config: ApiConfig): Koa {
     };
   // #endregion
 
-  router.get('/messages', authenticated, requireScope('read:messages'), (ctx) => {
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = { user: ctx.state.token.sub, messages: messages.slice(-20) };
-  });
+  router.get(
+    '/messages',
+    authenticated,
+    requireScope('read:messages'),
+    (ctx) => {
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = { user: ctx.state.token.sub, messages: messages.slice(-20) };
+    },
+  );
 
-  router.post('/messages', authenticated, requireScope('write:messages'), async (ctx) => {
-    const { text } = await readJson(ctx);
-    if (typeof text !== 'string' || text.trim() === '' || text.length > 280) {
-      throw new HttpError(400, 'invalid_request', 'Send {"text": "..."}: 1 to 280 characters.');
-    }
-    messages.push({ from: String(ctx.state.token.sub), text });
-    if (messages.length > 100) messages.shift();
-    ctx.status = 201;
-    ctx.body = { message: 'Posted.', user: ctx.state.token.sub };
-  });
+  router.post(
+    '/messages',
+    authenticated,
+    requireScope('write:messages'),
+    async (ctx) => {
+      const { text } = await readJson(ctx);
+      if (typeof text !== 'string' || text.trim() === '' || text.length > 280) {
+        throw new HttpError(
+          400,
+          'invalid_request',
+          'Send {"text": "..."}: 1 to 280 characters.',
+        );
+      }
+      messages.push({ from: String(ctx.state.token.sub), text });
+      if (messages.length > 100) messages.shift();
+      ctx.status = 201;
+      ctx.body = { message: 'Posted.', user: ctx.state.token.sub };
+    },
+  );
 
   app.use(router.routes());
   app.use(router.allowedMethods());

@@ -30,33 +30,56 @@ export const isLoopback = (url: string) => LOOPBACK.test(new URL(url).hostname);
  * Discovery section 4.3, RFC 8707). Plain http only on this machine:
  * anywhere else tokens would cross the network in clear.
  */
-export function urlSetting(env: NodeJS.ProcessEnv, name: keyof typeof DEFAULTS): string {
+export function urlSetting(
+  env: NodeJS.ProcessEnv,
+  name: keyof typeof DEFAULTS,
+): string {
   const value = env[name] || DEFAULTS[name];
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new ConfigError(`${name} must be a URL such as ${DEFAULTS[name]}, not ${JSON.stringify(value)}.`);
+    throw new ConfigError(
+      `${name} must be a URL such as ${DEFAULTS[name]}, not ${JSON.stringify(value)}.`,
+    );
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new ConfigError(`${name} must start with http:// or https://, not ${JSON.stringify(value)}.`);
+    throw new ConfigError(
+      `${name} must start with http:// or https://, not ${JSON.stringify(value)}.`,
+    );
   }
-  if (url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
-    throw new ConfigError(`${name} must be scheme, host and port only, such as ${DEFAULTS[name]}, not ${JSON.stringify(value)}.`);
+  if (
+    url.pathname !== '/' ||
+    url.search ||
+    url.hash ||
+    url.username ||
+    url.password
+  ) {
+    throw new ConfigError(
+      `${name} must be scheme, host and port only, such as ${DEFAULTS[name]}, not ${JSON.stringify(value)}.`,
+    );
   }
   if (url.protocol === 'http:' && !LOOPBACK.test(url.hostname)) {
-    throw new ConfigError(`${name} must use https:// unless it is on this machine (localhost): ${JSON.stringify(value)}.`);
+    throw new ConfigError(
+      `${name} must use https:// unless it is on this machine (localhost): ${JSON.stringify(value)}.`,
+    );
   }
   return url.origin;
 }
 
 /** A whole number of seconds above 0, written in decimal digits. */
-export function secondsSetting(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+export function secondsSetting(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+): number {
   const value = env[name];
   if (value === undefined || value === '') return fallback;
   const seconds = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(seconds) || seconds <= 0) {
-    throw new ConfigError(`${name} must be a whole number of seconds above 0, such as ${fallback}, not ${JSON.stringify(value)}.`);
+    throw new ConfigError(
+      `${name} must be a whole number of seconds above 0, such as ${fallback}, not ${JSON.stringify(value)}.`,
+    );
   }
   return seconds;
 }
@@ -64,7 +87,9 @@ export function secondsSetting(env: NodeJS.ProcessEnv, name: string, fallback: n
 export function clientSecretSetting(env: NodeJS.ProcessEnv): string {
   const value = env.CLIENT_SECRET || DEV_CLIENT_SECRET;
   if (value.length < 32) {
-    throw new ConfigError(`CLIENT_SECRET must be at least 32 characters (npm run secret makes one), not ${value.length}.`);
+    throw new ConfigError(
+      `CLIENT_SECRET must be at least 32 characters (npm run secret makes one), not ${value.length}.`,
+    );
   }
   return value;
 }
@@ -72,12 +97,41 @@ export function clientSecretSetting(env: NodeJS.ProcessEnv): string {
 export function clientIdSetting(env: NodeJS.ProcessEnv): string {
   const value = env.CLIENT_ID || DEFAULTS.CLIENT_ID;
   if (!/^[\w.-]{1,64}$/.test(value)) {
-    throw new ConfigError(`CLIENT_ID must be 1 to 64 letters, digits, dots, dashes or underscores, not ${JSON.stringify(value)}.`);
+    throw new ConfigError(
+      `CLIENT_ID must be 1 to 64 letters, digits, dots, dashes or underscores, not ${JSON.stringify(value)}.`,
+    );
+  }
+  return value;
+}
+
+/**
+ * REDIS_URL, if set: redis://host:port, or rediss:// for TLS. A password may
+ * ride in the URL, so a wrong value is described, never printed.
+ */
+export function redisUrlSetting(env: NodeJS.ProcessEnv): string | undefined {
+  const value = env.REDIS_URL;
+  if (value === undefined || value === '') return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (
+    !url ||
+    (url.protocol !== 'redis:' && url.protocol !== 'rediss:') ||
+    url.hostname === ''
+  ) {
+    const got = url ? `a ${url.protocol} URL` : 'a value that is not a URL';
+    throw new ConfigError(
+      `REDIS_URL must be a redis:// or rediss:// URL, such as redis://localhost:6379, not ${got}. Unset it to keep the provider's sessions in memory.`,
+    );
   }
   return value;
 }
 
 /** The provider's key file: outside the step folder, so that no copy or diff of the step carries it. */
-export const keysFileSetting = (env: NodeJS.ProcessEnv) => path.resolve(env.KEYS_FILE || path.join('.keys', 'step10-provider.json'));
+export const keysFileSetting = (env: NodeJS.ProcessEnv) =>
+  path.resolve(env.KEYS_FILE || path.join('.keys', 'step10-provider.json'));
 
 export const nowInSeconds = () => Math.floor(Date.now() / 1000);

@@ -5,9 +5,23 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Provider, { errors, type Configuration } from 'oidc-provider';
-import { API_SCOPES, ConfigError, clientIdSetting, clientSecretSetting, keysFileSetting, secondsSetting, urlSetting } from './config.ts';
+import {
+  API_SCOPES,
+  ConfigError,
+  clientIdSetting,
+  clientSecretSetting,
+  keysFileSetting,
+  nowInSeconds,
+  redisUrlSetting,
+  secondsSetting,
+  urlSetting,
+} from './config.ts';
+import type { ProviderStore } from './adapter.ts';
+import { MemoryAdapter } from './memory-adapter.ts';
+import { RedisAdapter } from './redis-adapter.ts';
 import { loadKeys, type ProviderKeys } from './keys.ts';
 import { DEMO_USERS, interactionRoutes } from './login.ts';
+import { LOGIN_LIMITS, LoginThrottle } from './throttle.ts';
 import { escape, servePage, serveStyle } from './pages.ts';
 
 export interface ProviderConfig {
@@ -23,15 +37,30 @@ export interface ProviderConfig {
   keys: ProviderKeys;
   /** User name -> stored scrypt hash of the password. */
   users: Record<string, string>;
+  /** Sessions, grants and tokens: in this process, or in Redis (REDIS_URL). */
+  store: ProviderStore;
+  /** The login form's throttle, as in steps 06-09. */
+  throttle: LoginThrottle;
+  /** The clock, in seconds since the epoch; tests inject their own. */
+  now: () => number;
 }
 
 export { ConfigError };
 
-export function loadProviderConfig(env: NodeJS.ProcessEnv = process.env): ProviderConfig {
-  const accessTokenTtlSeconds = secondsSetting(env, 'ACCESS_TOKEN_TTL_SECONDS', 300);
+export function loadProviderConfig(
+  env: NodeJS.ProcessEnv = process.env,
+): ProviderConfig {
+  const accessTokenTtlSeconds = secondsSetting(
+    env,
+    'ACCESS_TOKEN_TTL_SECONDS',
+    300,
+  );
   if (accessTokenTtlSeconds > 3600) {
-    throw new ConfigError(`ACCESS_TOKEN_TTL_SECONDS may be 3600 at most (the API refuses tokens that live longer), not ${accessTokenTtlSeconds}.`);
+    throw new ConfigError(
+      `ACCESS_TOKEN_TTL_SECONDS may be 3600 at most (the API refuses tokens that live longer), not ${accessTokenTtlSeconds}.`,
+    );
   }
+  const redisUrl = redisUrlSetting(env);
   return {
     issuer: urlSetting(env, 'ISSUER_URL'),
     appUrl: urlSetting(env, 'APP_URL'),
@@ -41,11 +70,15 @@ export function loadProviderConfig(env: NodeJS.ProcessEnv = process.env): Provid
     accessTokenTtlSeconds,
     keys: loadKeys(keysFileSetting(env)),
     users: DEMO_USERS,
+    store: redisUrl ? new RedisAdapter(redisUrl) : new MemoryAdapter(),
+    throttle: new LoginThrottle(LOGIN_LIMITS, nowInSeconds),
+    now: nowInSeconds,
   };
 }
 
 export function providerConfiguration(config: ProviderConfig): Configuration {
   return {
+    adapter: config.store.factory,
     clients: [
       {
         client_id: config.clientId,
@@ -60,7 +93,10 @@ export function providerConfiguration(config: ProviderConfig): Configuration {
     ],
     jwks: { keys: config.keys.signing as never },
     cookies: { keys: config.keys.cookies },
-    enabledJWA: { idTokenSigningAlgValues: ['ES256'], userinfoSigningAlgValues: ['ES256'] },
+    enabledJWA: {
+      idTokenSigningAlgValues: ['ES256'],
+      userinfoSigningAlgValues: ['ES256'],
+    },
     responseTypes: ['code'],
     clientAuthMethods: ['client_secret_basic'],
     scopes: ['openid', 'offline_access'],
@@ -68,7 +104,9 @@ export function providerConfiguration(config: ProviderConfig): Configuration {
 
     // The provider's one account: nobody else can sign in.
     findAccount: (_ctx, sub) =>
-      Object.hasOwn(config.users, sub) ? { accountId: sub, claims: () => ({ sub }) } : undefined,
+      Object.hasOwn(config.users, sub)
+        ? { accountId: sub, claims: () => ({ sub }) }
+        : undefined,
 
     // #region pkce-refresh
     // PKCE for every client, not only public ones
@@ -108,11 +146,22 @@ export function providerConfiguration(config: ProviderConfig): Configuration {
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: (ctx, form) =>
-          servePage(ctx, 200, 'Sign out: workshop provider', `<h1>Sign out of the workshop provider?</h1>
+          servePage(
+            ctx,
+            200,
+            'Sign out: workshop provider',
+            `<h1>Sign out of the workshop provider?</h1>
 ${form}
 <button type="submit" form="op.logoutForm" name="logout" value="yes" autofocus>Yes, sign me out</button>
-<button type="submit" form="op.logoutForm">No, stay signed in</button>`),
-        postLogoutSuccessSource: (ctx) => servePage(ctx, 200, 'Signed out', '<h1>You are signed out of the workshop provider.</h1>'),
+<button type="submit" form="op.logoutForm">No, stay signed in</button>`,
+          ),
+        postLogoutSuccessSource: (ctx) =>
+          servePage(
+            ctx,
+            200,
+            'Signed out',
+            '<h1>You are signed out of the workshop provider.</h1>',
+          ),
       },
     },
 
@@ -127,8 +176,13 @@ ${form}
     },
     clientBasedCORS: () => false, // the browser never calls the provider with fetch: only the servers do
     renderError: (ctx, out) => {
-      servePage(ctx, ctx.status >= 400 ? ctx.status : 400, 'Error: workshop provider', `<h1>The provider refused this request</h1>
-<p class="error">${escape(out.error)}: ${escape(out.error_description ?? '')}</p>`);
+      servePage(
+        ctx,
+        ctx.status >= 400 ? ctx.status : 400,
+        'Error: workshop provider',
+        `<h1>The provider refused this request</h1>
+<p class="error">${escape(out.error)}: ${escape(out.error_description ?? '')}</p>`,
+      );
     },
   };
 }
@@ -137,17 +191,46 @@ export function createProviderApp(config: ProviderConfig): Provider {
   const provider = new Provider(config.issuer, providerConfiguration(config));
   // Routes added with use() run before the provider's own.
   provider.use(async (ctx, next) => {
-    if (ctx.method === 'GET' && ctx.path === '/style.css') return serveStyle(ctx);
-    return next();
+    if (ctx.method === 'GET' && ctx.path === '/style.css')
+      return serveStyle(ctx);
+    try {
+      await next();
+    } catch (err) {
+      // The store failed where oidc-provider does not catch it (loading
+      // the session): answer as it answers its own errors.
+      if (!(err instanceof errors.TemporarilyUnavailable)) throw err;
+      ctx.status = 503;
+      if (ctx.accepts('json', 'html') === 'html')
+        servePage(
+          ctx,
+          503,
+          'Try again: workshop provider',
+          `<h1>The provider cannot answer right now</h1>
+<p class="error">${escape(err.error_description ?? '')}</p>`,
+        );
+      else
+        ctx.body = {
+          error: err.error,
+          error_description: err.error_description,
+        };
+    }
+    // The store cannot answer or is full (adapter.ts): say when to retry.
+    if (ctx.status === 503) ctx.set('Retry-After', '3');
   });
-  provider.use(interactionRoutes(provider, config.users).routes());
+  provider.use(interactionRoutes(provider, config).routes());
   return provider;
 }
 
 // Run directly (npx tsx steps/10-openid-connect/provider.ts): listen on PORT.
 if (realpathSync(process.argv[1] ?? '.') === fileURLToPath(import.meta.url)) {
   try {
-    createProviderApp(loadProviderConfig()).listen(Number(process.env.PORT) || 3000);
+    const config = loadProviderConfig();
+    // A Redis that may evict sessions stops the start (the adapter has
+    // said why, in one line); one that is down does not: the provider
+    // answers 503 until it is up.
+    if (config.store instanceof RedisAdapter && (await config.store.check()))
+      process.exit(1);
+    createProviderApp(config).listen(Number(process.env.PORT) || 3000);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     console.error(err.message);

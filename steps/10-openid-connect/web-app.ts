@@ -7,10 +7,26 @@ import { fileURLToPath } from 'node:url';
 import Koa from 'koa';
 import Router from '@koa/router';
 import * as client from 'openid-client';
-import { ConfigError, clientIdSetting, clientSecretSetting, isLoopback, nowInSeconds, secondsSetting, urlSetting } from './config.ts';
-import { HttpError, readForm, unavailable } from './http.ts';
-import { appPage, escape, servePage, serveStyle, type ApiAnswer } from './pages.ts';
-import { Sessions, type Session } from './session.ts';
+import {
+  ConfigError,
+  clientIdSetting,
+  clientSecretSetting,
+  isLoopback,
+  nowInSeconds,
+  secondsSetting,
+  urlSetting,
+} from './config.ts';
+import { callApi } from './api-client.ts';
+import { HttpError, unavailable } from './http.ts';
+import { appPage, serveStyle } from './pages.ts';
+import {
+  SESSION_LIMITS,
+  SIGN_IN_SECONDS,
+  Sessions,
+  type Session,
+  type SessionLimits,
+} from './session.ts';
+import { answerErrors, providerDown, signInFailed } from './web-errors.ts';
 
 export interface WebAppConfig {
   /** Where this app is reached: its callback is appUrl/callback. */
@@ -23,13 +39,17 @@ export interface WebAppConfig {
   /** What the app asks for: no more than it needs (not write:messages). */
   scope: string;
   sessionTtlSeconds: number;
+  /** How many sessions the app keeps (session.ts). */
+  sessionLimits: SessionLimits;
   /** The clock, in seconds since the epoch; tests inject their own. */
   now: () => number;
 }
 
 export { ConfigError };
 
-export function loadWebAppConfig(env: NodeJS.ProcessEnv = process.env): WebAppConfig {
+export function loadWebAppConfig(
+  env: NodeJS.ProcessEnv = process.env,
+): WebAppConfig {
   return {
     appUrl: urlSetting(env, 'APP_URL'),
     issuer: urlSetting(env, 'ISSUER_URL'),
@@ -38,6 +58,7 @@ export function loadWebAppConfig(env: NodeJS.ProcessEnv = process.env): WebAppCo
     clientSecret: clientSecretSetting(env),
     scope: 'openid read:messages',
     sessionTtlSeconds: secondsSetting(env, 'SESSION_TTL_SECONDS', 3600),
+    sessionLimits: SESSION_LIMITS,
     now: nowInSeconds,
   };
 }
@@ -63,9 +84,7 @@ class ProviderClient {
     // openid-client refuses http:// (tokens in clear
     // on a network). This machine has no network in
     // between: allowed here, and only here.
-    const execute = isLoopback(issuer)
-      ? [client.allowInsecureRequests]
-      : [];
+    const execute = isLoopback(issuer) ? [client.allowInsecureRequests] : [];
     // #endregion
     try {
       this.configuration = await client.discovery(
@@ -77,38 +96,9 @@ class ProviderClient {
       );
       return this.configuration;
     } catch {
-      throw unavailable(`The OpenID Provider at ${issuer} cannot be reached yet: try again in a few seconds.`);
-    }
-  }
-}
-
-/** The provider or the network failed (503), or the answer was wrong (400). */
-function signInFailed(err: unknown): HttpError {
-  if (err instanceof TypeError || (err instanceof client.ClientError && /TIMEOUT|ABORT/.test(err.code ?? ''))) {
-    return unavailable('The OpenID Provider cannot be reached right now: try again in a few seconds.');
-  }
-  if (err instanceof client.ResponseBodyError || err instanceof client.AuthorizationResponseError) {
-    return new HttpError(400, 'invalid_request', `Sign-in failed: the provider said ${err.error}${err.error_description ? ` (${err.error_description})` : ''}.`);
-  }
-  const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
-  return new HttpError(400, 'invalid_request', `Sign-in failed: ${(err as Error).message}${cause}.`);
-}
-
-// Browsers get a page, scripts get JSON; both get the status.
-async function answerErrors(ctx: Koa.Context, next: Koa.Next): Promise<void> {
-  try {
-    await next();
-  } catch (err) {
-    if (!(err instanceof HttpError)) throw err;
-    ctx.set(err.headers);
-    if (ctx.accepts('json', 'html') === 'html') {
-      servePage(ctx, err.status, 'Workshop web app', `<h1>Something went wrong</h1>
-<p class="error" role="alert">${escape(err.message)}</p>
-<p><a href="/">Back to the app</a></p>`);
-    } else {
-      ctx.status = err.status;
-      ctx.set('Cache-Control', 'no-store');
-      ctx.body = { error: err.error, message: err.message };
+      throw unavailable(
+        `The OpenID Provider at ${issuer} cannot be reached yet: try again in a few seconds.`,
+      );
     }
   }
 }
@@ -117,7 +107,11 @@ export function createWebApp(config: WebAppConfig): Koa {
   const app = new Koa();
   const router = new Router();
   const provider = new ProviderClient(config);
-  const sessions = new Sessions(config.sessionTtlSeconds, config.now);
+  const sessions = new Sessions(
+    config.sessionTtlSeconds,
+    config.now,
+    config.sessionLimits,
+  );
   const callbackUrl = `${config.appUrl}/callback`;
   app.use(answerErrors);
 
@@ -134,12 +128,11 @@ export function createWebApp(config: WebAppConfig): Koa {
       verifier: client.randomPKCECodeVerifier(),
       state: client.randomState(),
       nonce: client.randomNonce(),
-      expiresAt: config.now() + 600,
+      expiresAt: config.now() + SIGN_IN_SECONDS,
     };
-    const challenge =
-      await client.calculatePKCECodeChallenge(pending.verifier);
+    const challenge = await client.calculatePKCECodeChallenge(pending.verifier);
     // #endregion
-    sessions.start(ctx, { pending });
+    sessions.beginSignIn(ctx, pending);
     // #region authorize
     const url = client.buildAuthorizationUrl(oidc, {
       redirect_uri: callbackUrl,
@@ -156,12 +149,15 @@ export function createWebApp(config: WebAppConfig): Koa {
   });
 
   router.get('/callback', async (ctx) => {
-    const pending = sessions.get(ctx)?.pending;
-    if (!pending || pending.expiresAt <= config.now()) {
-      throw new HttpError(400, 'invalid_request', 'No sign-in is on its way in this browser: start again from the app.');
-    }
     // A pending sign-in is used once, whatever happens next.
-    sessions.end(ctx);
+    const pending = sessions.takePending(ctx);
+    if (!pending) {
+      throw new HttpError(
+        400,
+        'invalid_request',
+        'No sign-in is on its way in this browser: start again from the app.',
+      );
+    }
     const oidc = await provider.get();
     let tokens: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
     try {
@@ -183,35 +179,29 @@ export function createWebApp(config: WebAppConfig): Koa {
       throw signInFailed(err);
     }
     const claims = tokens.claims()!;
-    // A new session id once signed in (session fixation).
-    sessions.start(ctx, {
-      user: { sub: claims.sub },
-      tokens: {
+    sessions.signIn(
+      ctx,
+      { sub: claims.sub },
+      {
         access: tokens.access_token,
         refresh: tokens.refresh_token,
         expiresAt: config.now() + (tokens.expiresIn() ?? 0),
         scope: tokens.scope ?? '',
       },
-    });
+    );
     ctx.status = 303;
     ctx.redirect('/');
   });
 
-  /** The signed-in session of a form post that carries its CSRF token. */
-  async function postedSession(ctx: Koa.Context): Promise<{ session: Session; form: URLSearchParams }> {
-    const form = await readForm(ctx);
-    const session = sessions.get(ctx);
-    if (!session?.tokens) throw new HttpError(401, 'unauthorized', 'You are not signed in: sign in first.');
-    if (!Sessions.formIsOurs(session, form.get('csrf'))) throw new HttpError(403, 'invalid_request', 'This form is not from this app\'s page: reload the page.');
-    return { session, form };
-  }
-
   /** A fresh access token: refreshed when it has expired (the refresh token rotates). */
   function accessToken(session: Session): Promise<string | undefined> {
-    if (session.tokens!.expiresAt > config.now() + 5) return Promise.resolve(session.tokens!.access);
+    if (session.tokens!.expiresAt > config.now() + 5)
+      return Promise.resolve(session.tokens!.access);
     // Two requests at once must not both spend the refresh token: the second
     // would be a replay, and the provider would revoke the whole grant.
-    session.refreshing ??= refresh(session).finally(() => (session.refreshing = undefined));
+    session.refreshing ??= refresh(session).finally(
+      () => (session.refreshing = undefined),
+    );
     return session.refreshing;
   }
 
@@ -219,7 +209,10 @@ export function createWebApp(config: WebAppConfig): Koa {
     const tokens = session.tokens!;
     if (!tokens.refresh) return undefined;
     try {
-      const fresh = await client.refreshTokenGrant(await provider.get(), tokens.refresh);
+      const fresh = await client.refreshTokenGrant(
+        await provider.get(),
+        tokens.refresh,
+      );
       session.tokens = {
         access: fresh.access_token,
         refresh: fresh.refresh_token ?? tokens.refresh,
@@ -228,50 +221,46 @@ export function createWebApp(config: WebAppConfig): Koa {
       };
       return session.tokens.access;
     } catch (err) {
-      if (err instanceof client.ResponseBodyError) return undefined; // revoked, expired or replayed: sign in again
+      // Revoked, expired or replayed: sign in again. A provider that
+      // cannot answer now has ended nothing: 503, still signed in.
+      if (err instanceof client.ResponseBodyError && !providerDown(err))
+        return undefined;
       throw signInFailed(err);
     }
   }
 
-  // The app, not the browser, sends the token to the API.
-  async function callApi(token: string, method: string, body?: object): Promise<ApiAnswer> {
-    const what = `${method} /messages`;
-    try {
-      const res = await fetch(`${config.apiUrl}/messages`, {
-        method,
-        headers: { Authorization: `Bearer ${token}`, ...(body && { 'Content-Type': 'application/json' }) },
-        body: body && JSON.stringify(body),
-        signal: AbortSignal.timeout(3000),
-      });
-      return { what, status: res.status, challenge: res.headers.get('WWW-Authenticate') ?? undefined, body: await res.text() };
-    } catch {
-      return { what, status: 503, body: `The API at ${config.apiUrl} cannot be reached.` };
-    }
-  }
-
   async function call(ctx: Koa.Context, method: 'GET' | 'POST'): Promise<void> {
-    const { session, form } = await postedSession(ctx);
+    const { session, form } = await sessions.posted(ctx);
     const token = await accessToken(session);
     if (!token) {
       sessions.end(ctx);
-      return appPage(ctx, undefined, undefined, 'Your sign-in has ended at the provider: sign in again.');
+      return appPage(
+        ctx,
+        undefined,
+        undefined,
+        'Your sign-in has ended at the provider: sign in again.',
+      );
     }
-    const body = method === 'POST' ? { text: form.get('text') ?? '' } : undefined;
-    appPage(ctx, session, await callApi(token, method, body));
+    const body =
+      method === 'POST' ? { text: form.get('text') ?? '' } : undefined;
+    appPage(ctx, session, await callApi(config.apiUrl, token, method, body));
   }
 
   router.post('/read', (ctx) => call(ctx, 'GET'));
   router.post('/write', (ctx) => call(ctx, 'POST'));
 
   router.post('/logout', async (ctx) => {
-    await postedSession(ctx);
+    await sessions.posted(ctx);
     sessions.end(ctx);
     // RP-Initiated Logout: the provider ends its own session too, and
     // revokes the refresh token. client_id rather than id_token_hint: that
     // would put the ID token in the browser's address bar and history.
     let target = `${config.appUrl}/`;
     try {
-      target = client.buildEndSessionUrl(await provider.get(), { client_id: config.clientId, post_logout_redirect_uri: `${config.appUrl}/` }).href;
+      target = client.buildEndSessionUrl(await provider.get(), {
+        client_id: config.clientId,
+        post_logout_redirect_uri: `${config.appUrl}/`,
+      }).href;
     } catch {
       // The provider is down: the app's session is over all the same.
     }

@@ -32,7 +32,11 @@ export interface Page {
   goto(url: string): Promise<unknown>;
   close(): Promise<void>;
   setDefaultTimeout(ms: number): void;
-  clock: { install(options: { time: number }): Promise<void>; pauseAt(time: number): Promise<void>; fastForward(ms: number): Promise<void> };
+  clock: {
+    install(options: { time: number }): Promise<void>;
+    pauseAt(time: number): Promise<void>;
+    fastForward(ms: number): Promise<void>;
+  };
   keyboard: { press(key: string): Promise<void>; type(text: string): Promise<void> };
   /** Evaluate a JavaScript expression in the page. */
   evaluate<T>(expression: string): Promise<T>;
@@ -88,7 +92,10 @@ let shared: { browser: Promise<Browser>; users: number } | undefined;
 export async function launchChromium(executablePath: string): Promise<Browser> {
   if (!shared) {
     const name = 'playwright-core'; // a variable: TypeScript then leaves its types unread
-    const launch = import(name).then(({ chromium }: { chromium: { launch(options: object): Promise<Browser> } }) => chromium.launch({ executablePath, args: chromiumArgs }));
+    const launch = import(name).then(
+      ({ chromium }: { chromium: { launch(options: object): Promise<Browser> } }) =>
+        chromium.launch({ executablePath, args: chromiumArgs }),
+    );
     shared = { browser: launch, users: 0 };
   }
   const mine = shared;

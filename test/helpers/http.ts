@@ -1,5 +1,15 @@
-// Small HTTP helpers for checkpoint tests: one request, the whole answer.
+// Small HTTP helpers for checkpoint tests: one request, the whole answer,
+// and in an assertion message both: what was sent, and what came.
 import path from 'node:path';
+
+export { basic } from '../../tools/token.ts';
+
+/** What a test sent: the method, the path with its query, and the headers it set. */
+export interface Sent {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+}
 
 export interface Answer {
   /** Where the answer came from. */
@@ -9,6 +19,8 @@ export interface Answer {
   text: string;
   /** The body parsed as JSON, or undefined when it is not JSON. */
   json: unknown;
+  /** The request that got this answer. */
+  sent?: Sent;
 }
 
 export async function get(url: string, headers: Record<string, string> = {}): Promise<Answer> {
@@ -17,19 +29,61 @@ export async function get(url: string, headers: Record<string, string> = {}): Pr
 
 export async function request(url: string, init: RequestInit = {}): Promise<Answer> {
   const res = await fetch(url, { redirect: 'manual', ...init });
-  const text = await res.text();
+  const sent = {
+    method: init.method ?? 'GET',
+    headers: Object.fromEntries(new Headers(init.headers)),
+  };
+  return answer(res.url || url, res.status, res.headers, await res.text(), sent);
+}
+
+/**
+ * An Answer from its parts, for a helper that sends its own way (another
+ * source address, a cookie jar): with `sent`, a wrong status names the request.
+ */
+export function answer(
+  url: string,
+  status: number,
+  headers: Headers,
+  text: string,
+  sent?: Omit<Sent, 'path'>,
+): Answer {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
     json = undefined;
   }
-  return { url: res.url || url, status: res.status, headers: res.headers, text, json };
+  const { pathname, search } = new URL(url);
+  return {
+    url,
+    status,
+    headers,
+    text,
+    json,
+    sent: sent && { ...sent, path: `${pathname}${search}` },
+  };
 }
 
-/** An Authorization header for HTTP Basic (RFC 7617): base64 of "user:password". */
-export function basic(user: string, password: string): Record<string, string> {
-  return { Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` };
+/** A value cut short: tokens and bodies run long, and the start says what they are. */
+const cut = (text: string, width: number) =>
+  text.length > width ? `${text.slice(0, width - 3)}...` : text;
+
+/** A header as a learner reads it: Basic credentials decoded, long values cut. */
+function header(name: string, value: string): string {
+  const credentials = /^basic\s+(\S+)$/i.exec(value)?.[1];
+  if (name.toLowerCase() === 'authorization' && credentials) {
+    const decoded = Buffer.from(credentials, 'base64').toString('utf8');
+    if (/^[\x20-\x7e]*$/.test(decoded))
+      return `Authorization: ${value.split(/\s/)[0]} base64(${JSON.stringify(cut(decoded, 40))})`;
+  }
+  const shown = name.toLowerCase().replace(/(^|-)[a-z]/g, (first) => first.toUpperCase());
+  return `${shown}: ${cut(value, 40)}`;
+}
+
+/** The request, for assertion messages: "GET /protected with Authorization: Bearer eyJ...". */
+export function describeRequest(sent: Sent): string {
+  const headers = Object.entries(sent.headers).map(([name, value]) => header(name, value));
+  return `${sent.method} ${cut(sent.path, 60)}${headers.length ? ` with ${headers.join(', ')}` : ' without headers'}`;
 }
 
 /**
@@ -52,8 +106,11 @@ export function show(answer: Answer): string {
     // no URL: nothing to look up
   }
   const err = answer.status === 500 ? thrown.get(origin) : undefined;
-  const cause = err ? ` (uncaught ${err.name}: ${err.message.split('\n')[0]!.slice(0, 120)}${thrownAt(err)})` : '';
-  return `got ${answer.status} ${JSON.stringify(body)}${cause}`;
+  const cause = err
+    ? ` (uncaught ${err.name}: ${err.message.split('\n')[0]!.slice(0, 120)}${thrownAt(err)})`
+    : '';
+  const sent = answer.sent ? ` to ${describeRequest(answer.sent)}` : '';
+  return `got ${answer.status} ${JSON.stringify(body)}${sent}${cause}`;
 }
 
 /** Where in the code under test an error was thrown (", at workspace/app.ts:42"), when the stack says. */

@@ -217,7 +217,10 @@ interface Measured {
 }
 
 /** Open each rendered deck in one page at 1280x720 and measure every slide. */
-export async function measureDecks(browser: Browser, files: { deck: string; html: string }[]): Promise<{ problems: Problem[]; sizes: DeckSize[] }> {
+export async function measureDecks(
+  browser: Browser,
+  files: { deck: string; html: string }[],
+): Promise<{ problems: Problem[]; sizes: DeckSize[] }> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
   const problems: Problem[] = [];
   const sizes: DeckSize[] = [];

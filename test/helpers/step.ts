@@ -40,13 +40,38 @@ export function checkpoint(n: number, body: () => void): void {
   describe(checkpointName(findStep(n)), { concurrency: 1 }, body);
 }
 
+/**
+ * Under npm run check --part: the reason to skip a costly suite (a browser,
+ * a Redis) that belongs to another part of step n; false otherwise.
+ */
+export function otherPart(n: number, suite: string): string | false {
+  const { part } = JSON.parse(process.env.CHECK_OPTIONS ?? '{}') as { part?: string };
+  if (!part) return false;
+  const owner = findStep(n).parts?.find((p) =>
+    p.suites.some((s) => s === suite || s.endsWith(` > ${suite}`)),
+  );
+  return owner && owner.id !== part ? `part "${owner.id}" (this check is of "${part}")` : false;
+}
+
 /** Import a file of step n's code (its entry file unless named). */
-export async function importStep(n: number, file = findStep(n).entry): Promise<Record<string, unknown>> {
+export async function importStep(
+  n: number,
+  file = findStep(n).entry,
+): Promise<Record<string, unknown>> {
   const full = path.join(codeDir(n), file);
   if (!existsSync(full)) {
     throw new Error(`Step ${n} needs ${rel(full)}: the file does not exist yet.`);
   }
   return import(pathToFileURL(full).href);
+}
+
+/** Import several files of step n's code: their exports, as one object. */
+export async function importStepFiles(
+  n: number,
+  files: string[],
+): Promise<Record<string, unknown>> {
+  const modules = await Promise.all(files.map((file) => importStep(n, file)));
+  return Object.assign({}, ...modules) as Record<string, unknown>;
 }
 
 /** Something that answers HTTP: a Koa app, or anything else with a callback(). */
@@ -64,7 +89,9 @@ export function isListenable(value: unknown): value is Listenable {
 export function exportedApp(module: Record<string, unknown>, n: number, name = 'app'): Listenable {
   const app = module[name];
   if (!isListenable(app)) {
-    throw new Error(`Step ${n}'s ${findStep(n).entry} must export its Koa app as \`${name}\` (export const ${name} = new Koa()).`);
+    throw new Error(
+      `Step ${n}'s ${findStep(n).entry} must export its Koa app as \`${name}\` (export const ${name} = new Koa()).`,
+    );
   }
   return app;
 }
@@ -140,10 +167,17 @@ export interface FileRun {
  * own: a server that listens after all must not take 3000 from the
  * learner's npm run dev, nor collide with the runs beside it.
  */
-export async function runFile(file: string, env: Record<string, string>, ms = 30_000): Promise<FileRun> {
+export async function runFile(
+  file: string,
+  env: Record<string, string>,
+  ms = 30_000,
+): Promise<FileRun> {
   const port = await freePort();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', file], { env: { ...process.env, PORT: String(port), ...env }, timeout: ms });
+    const child = spawn(process.execPath, ['--import', 'tsx', file], {
+      env: { ...process.env, PORT: String(port), ...env },
+      timeout: ms,
+    });
     let stdout = '';
     let stderr = '';
     let listened = false;
@@ -169,5 +203,7 @@ export async function runFile(file: string, env: Record<string, string>, ms = 30
 /** Why a run that should have exited did not, for an assertion message. */
 export function stillRunning(run: FileRun, ms = 30_000): string {
   if (run.listened) return ' (it listened on its port instead: it did not stop at the setting)';
-  return run.status === null ? ` (still running after ${ms / 1000} s: it did not stop at the setting)` : '';
+  return run.status === null
+    ? ` (still running after ${ms / 1000} s: it did not stop at the setting)`
+    : '';
 }

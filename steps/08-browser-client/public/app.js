@@ -2,8 +2,9 @@
 // its parts, call the API with it. Plain JavaScript, no build step.
 
 // #region memory
-// In memory only. localStorage or sessionStorage would let any script on the
-// page read it, so one XSS bug would leak it; a variable dies with the page.
+// In memory only: stored, any script on the page could read it at any time
+// and keep it. An injected script can still use it while the page is open
+// (the CSP keeps injected scripts out; step 09 keeps sessions short).
 let token = null;
 // #endregion
 
@@ -19,7 +20,9 @@ function basic(user, password) {
 function decodePart(part) {
   const base64 = part.replace(/-/g, '+').replace(/_/g, '/');
   const binary = atob(base64 + '='.repeat((4 - (base64.length % 4)) % 4));
-  return JSON.parse(new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0))));
+  return JSON.parse(
+    new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0))),
+  );
 }
 
 function say(message) {
@@ -30,9 +33,8 @@ function say(message) {
 // Every request: credentials 'omit' so that a 401 with a Basic challenge is
 // handed to us instead of making the browser pop up its own login dialog.
 async function call(method, path, headers = {}, note = '') {
-  const res = await fetch(path, {
-    method, headers, credentials: 'omit', cache: 'no-store',
-  });
+  const init = { method, headers, credentials: 'omit', cache: 'no-store' };
+  const res = await fetch(path, init);
   const body = await res.text();
   const entry = document.createElement('li');
   entry.className = res.ok ? 'ok' : 'refused';
@@ -43,7 +45,7 @@ async function call(method, path, headers = {}, note = '') {
     `\n${body}`;
   entry.style.whiteSpace = 'pre-wrap';
   $('log').prepend(entry);
-// #endregion
+  // #region hide-call-api
   let json;
   try {
     json = JSON.parse(body);
@@ -51,7 +53,9 @@ async function call(method, path, headers = {}, note = '') {
     json = undefined;
   }
   return { status: res.status, json };
+  // #endregion
 }
+// #endregion
 
 function showToken() {
   $('no-token').hidden = token !== null;
@@ -62,7 +66,11 @@ function showToken() {
   $('token-payload').textContent = payload;
   $('token-signature').textContent = signature;
   $('decoded-header').textContent = JSON.stringify(decodePart(header), null, 2);
-  $('decoded-payload').textContent = JSON.stringify(decodePart(payload), null, 2);
+  $('decoded-payload').textContent = JSON.stringify(
+    decodePart(payload),
+    null,
+    2,
+  );
   tick();
 }
 
@@ -71,7 +79,10 @@ function tick() {
   const { exp } = decodePart(token.split('.')[1]);
   const left = exp - Math.floor(Date.now() / 1000);
   const countdown = $('countdown');
-  countdown.textContent = left > 0 ? `Expires in ${left} s (exp ${new Date(exp * 1000).toLocaleTimeString()})` : `Expired ${-left} s ago: the next call will be refused`;
+  countdown.textContent =
+    left > 0
+      ? `Expires in ${left} s (exp ${new Date(exp * 1000).toLocaleTimeString()})`
+      : `Expired ${-left} s ago: the next call will be refused`;
   countdown.classList.toggle('expired', left <= 0);
 }
 setInterval(tick, 1000);
@@ -79,19 +90,29 @@ setInterval(tick, 1000);
 $('login-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   const user = $('user').value;
-  const { status, json } = await call('GET', '/login', { Authorization: basic(user, $('password').value) });
+  const { status, json } = await call('GET', '/login', {
+    Authorization: basic(user, $('password').value),
+  });
   if (status === 200 && json?.token) {
     token = json.token;
     showToken();
-    say(`Logged in as ${user}: token received, valid for ${json.expires_in} s.`);
+    say(
+      `Logged in as ${user}: token received, valid for ${json.expires_in} s.`,
+    );
   } else {
     say(`Login refused: ${status} ${json?.message ?? ''}`);
   }
 });
 
 $('call-protected').addEventListener('click', async () => {
-  const { status, json } = await call('GET', '/protected', token ? { Authorization: `Bearer ${token}` } : {});
-  say(`/protected answered ${status}${json?.error ? ` ${json.error}` : ''}: ${json?.message ?? ''}`);
+  const { status, json } = await call(
+    'GET',
+    '/protected',
+    token ? { Authorization: `Bearer ${token}` } : {},
+  );
+  say(
+    `/protected answered ${status}${json?.error ? ` ${json.error}` : ''}: ${json?.message ?? ''}`,
+  );
 });
 
 $('call-unprotected').addEventListener('click', async () => {
@@ -103,7 +124,10 @@ $('call-unprotected').addEventListener('click', async () => {
 // keep the old signature: the server must notice.
 function encodePart(value) {
   const bytes = new TextEncoder().encode(JSON.stringify(value));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 }
 
 $('tamper').addEventListener('click', async () => {

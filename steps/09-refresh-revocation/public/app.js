@@ -23,7 +23,9 @@ function basic(user, password) {
 function decodePart(part) {
   const base64 = part.replace(/-/g, '+').replace(/_/g, '/');
   const binary = atob(base64 + '='.repeat((4 - (base64.length % 4)) % 4));
-  return JSON.parse(new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0))));
+  return JSON.parse(
+    new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0))),
+  );
 }
 
 function say(message) {
@@ -35,7 +37,12 @@ function say(message) {
 // it), and cookies go along to this origin only: /login sets the refresh
 // cookie, /auth/... reads it.
 async function call(method, path, headers = {}, note = '') {
-  const res = await fetch(path, { method, headers: { 'X-Requested-With': 'fetch', ...headers }, credentials: 'same-origin', cache: 'no-store' });
+  const res = await fetch(path, {
+    method,
+    headers: { 'X-Requested-With': 'fetch', ...headers },
+    credentials: 'same-origin',
+    cache: 'no-store',
+  });
   const body = await res.text();
   const entry = document.createElement('li');
   entry.className = res.ok ? 'ok' : 'refused';
@@ -64,18 +71,26 @@ function showToken() {
   $('token-payload').textContent = payload;
   $('token-signature').textContent = signature;
   $('decoded-header').textContent = JSON.stringify(decodePart(header), null, 2);
-  $('decoded-payload').textContent = JSON.stringify(decodePart(payload), null, 2);
+  $('decoded-payload').textContent = JSON.stringify(
+    decodePart(payload),
+    null,
+    2,
+  );
   tick();
 }
 
-const secondsLeft = () => decodePart(token.split('.')[1]).exp - Math.floor(Date.now() / 1000);
+const secondsLeft = () =>
+  decodePart(token.split('.')[1]).exp - Math.floor(Date.now() / 1000);
 
 function tick() {
   if (token === null) return;
   const { exp } = decodePart(token.split('.')[1]);
   const left = secondsLeft();
   const countdown = $('countdown');
-  countdown.textContent = left > 0 ? `Expires in ${left} s (exp ${new Date(exp * 1000).toLocaleTimeString()})` : `Expired ${-left} s ago: the next call will be refused`;
+  countdown.textContent =
+    left > 0
+      ? `Expires in ${left} s (exp ${new Date(exp * 1000).toLocaleTimeString()})`
+      : `Expired ${-left} s ago: the next call will be refused`;
   countdown.classList.toggle('expired', left <= 0);
   // Renew quietly before it runs out.
   if (left <= MARGIN && refreshing === null) refresh();
@@ -132,18 +147,28 @@ function refresh() {
 $('login-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   const user = $('user').value;
-  const { status, json } = await call('GET', '/login', { Authorization: basic(user, $('password').value) });
+  const { status, json } = await call('GET', '/login', {
+    Authorization: basic(user, $('password').value),
+  });
   if (status === 200 && json?.token) {
     adopt(json.token);
-    say(`Logged in as ${user}: token received, valid for ${json.expires_in} s.`);
+    say(
+      `Logged in as ${user}: token received, valid for ${json.expires_in} s.`,
+    );
   } else {
     say(`Login refused: ${status} ${json?.message ?? ''}`);
   }
 });
 
 $('call-protected').addEventListener('click', async () => {
-  const { status, json } = await call('GET', '/protected', token ? { Authorization: `Bearer ${token}` } : {});
-  say(`/protected answered ${status}${json?.error ? ` ${json.error}` : ''}: ${json?.message ?? ''}`);
+  const { status, json } = await call(
+    'GET',
+    '/protected',
+    token ? { Authorization: `Bearer ${token}` } : {},
+  );
+  say(
+    `/protected answered ${status}${json?.error ? ` ${json.error}` : ''}: ${json?.message ?? ''}`,
+  );
 });
 
 $('call-unprotected').addEventListener('click', async () => {
@@ -155,7 +180,10 @@ $('call-unprotected').addEventListener('click', async () => {
 // keep the old signature: the server must notice.
 function encodePart(value) {
   const bytes = new TextEncoder().encode(JSON.stringify(value));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 }
 
 $('tamper').addEventListener('click', async () => {
@@ -190,37 +218,75 @@ $('forget').addEventListener('click', () => {
 });
 
 $('refresh').addEventListener('click', async () => {
-  if (await refresh()) say(`Refreshed: a new token, valid for ${secondsLeft()} s, and a new refresh cookie.`);
-  else if (token === null) say('No refresh: log in first (the refresh cookie is missing, spent or revoked).');
+  if (await refresh())
+    say(
+      `Refreshed: a new token, valid for ${secondsLeft()} s, and a new refresh cookie.`,
+    );
+  else if (token === null)
+    say(
+      'No refresh: log in first (the refresh cookie is missing, spent or revoked).',
+    );
 });
 
 $('logout').addEventListener('click', async () => {
-  const { status, json } = await call('POST', '/auth/logout', token ? { Authorization: `Bearer ${token}` } : {});
-  if (status === 200) loggedOut('this session is revoked; its access token is refused from now on.');
+  const { status, json } = await call(
+    'POST',
+    '/auth/logout',
+    token ? { Authorization: `Bearer ${token}` } : {},
+  );
+  if (status === 200)
+    loggedOut(
+      'this session is revoked; its access token is refused from now on.',
+    );
   else say(`Logout failed: ${status} ${json?.message ?? ''}`);
 });
 
 $('logout-everywhere').addEventListener('click', async () => {
-  if (token === null) return say('Log in first: logging out everywhere needs a valid access token.');
-  const { status, json } = await call('POST', '/auth/logout-everywhere', { Authorization: `Bearer ${token}` });
-  if (status === 200) loggedOut('every session of this user is revoked, on every device.');
+  if (token === null)
+    return say(
+      'Log in first: logging out everywhere needs a valid access token.',
+    );
+  const { status, json } = await call('POST', '/auth/logout-everywhere', {
+    Authorization: `Bearer ${token}`,
+  });
+  if (status === 200)
+    loggedOut('every session of this user is revoked, on every device.');
   else say(`Log out everywhere failed: ${status} ${json?.message ?? ''}`);
 });
 
 $('lab-copy').addEventListener('click', async () => {
   const { status, json } = await call('POST', '/auth/lab/copy');
-  say(status === 200 ? 'Copied, as a thief would. Now press Refresh now, then Replay the copy.' : `Copy failed: ${json?.message ?? status}`);
+  say(
+    status === 200
+      ? 'Copied, as a thief would. Now press Refresh now, then Replay the copy.'
+      : `Copy failed: ${json?.message ?? status}`,
+  );
 });
 
 $('lab-replay').addEventListener('click', async () => {
-  const { status, json } = await call('POST', '/auth/lab/replay', {}, ' (the stolen copy)');
+  const { status, json } = await call(
+    'POST',
+    '/auth/lab/replay',
+    {},
+    ' (the stolen copy)',
+  );
   if (status === 200) {
     adopt(json.token);
-    say('Replay answered 200: the copy was not spent yet, or was spent within the grace window (a second tab gets the same successor). Refresh, wait 10 s, replay again.');
+    say(
+      'Replay answered 200: the copy was not spent yet, or was spent within the grace window (a second tab gets the same successor). Refresh, wait 10 s, replay again.',
+    );
   } else {
-    loggedOut(`the replay was refused (${json?.message ?? status}), in every tab.`);
+    loggedOut(
+      `the replay was refused (${json?.message ?? status}), in every tab.`,
+    );
   }
 });
 
 // A new tab, or a reload: the refresh cookie, if there is one, logs it in.
-refresh().then((ok) => say(ok ? 'Logged in from the refresh cookie: a new token for this tab.' : 'Not logged in: log in as alice / pyconid.'));
+refresh().then((ok) =>
+  say(
+    ok
+      ? 'Logged in from the refresh cookie: a new token for this tab.'
+      : 'Not logged in: log in as alice / pyconid.',
+  ),
+);
