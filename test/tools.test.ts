@@ -558,4 +558,23 @@ describe('learner tooling', { concurrency: true }, () => {
       }
     },
   );
+
+  test('after a part passes, Next is the following part; after the last, the whole step', () => {
+    const step = findStep(6);
+    const next = (part: string) =>
+      checkReport([{ step, results: [], passed: 0, failed: 0 }], {
+        steps: [6],
+        dir: path.join(root, 'workspace'),
+        part,
+        coach: true,
+        quiet: false,
+      }).text;
+    assert.match(next('key'), /Next: npm run check -- 6 --dir workspace --part passwords/);
+    const last = step.parts!.at(-1)!.id;
+    assert.match(
+      next(last),
+      /Next: npm run check -- 6 --dir workspace\n/,
+      `After the last part ("${last}"), the whole step: no loop back to the first part`,
+    );
+  });
 });

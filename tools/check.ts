@@ -238,9 +238,12 @@ export function checkReport(
   if (failed === 0 && dir !== undefined && summary.length === 1) {
     const { step } = summary[0]!;
     out.push('', green(`Step ${step.number}${part ? `, part "${part}",` : ''} is done.`));
-    const rest = part ? step.parts?.filter((p) => p.id !== part).map((p) => p.id) : undefined;
-    if (rest?.length)
-      out.push(`Next: npm run check -- ${step.number} --dir ${rel(dir)} --part ${rest[0]}`);
+    // The part after this one; after the last, the whole step.
+    const parts = step.parts ?? [];
+    const following = part ? parts[parts.findIndex((p) => p.id === part) + 1] : undefined;
+    if (following)
+      out.push(`Next: npm run check -- ${step.number} --dir ${rel(dir)} --part ${following.id}`);
+    else if (part) out.push(`Next: npm run check -- ${step.number} --dir ${rel(dir)}`);
     else {
       out.push(dim(`Compare with the reference: npm run diff -- ${step.number} --dir ${rel(dir)}`));
       for (const next of nextOf(step))
