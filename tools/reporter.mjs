@@ -152,8 +152,11 @@ function location(file, error) {
   return shown(own);
 }
 
-/** One result per finished test, from node:test's event stream. */
-export async function* results(source) {
+/**
+ * One result per finished test, from node:test's event stream; with
+ * `timings`, also one {file, ms} per test file's suite (its time).
+ */
+export async function* results(source, timings = false) {
   const open = [];
   // Tests cancelled because their suite's before() hook failed: they are
   // reported with the hook's message, which says what is really wrong.
@@ -163,6 +166,9 @@ export async function* results(source) {
     if (event.type !== 'test:pass' && event.type !== 'test:fail') continue;
     const { data } = event;
     if (data.details?.type === 'suite') {
+      // Each file's suite sits inside the one suite of the whole run.
+      if (timings && data.nesting === 1)
+        yield { file: data.name, ms: Math.round(data.details.duration_ms ?? 0) };
       if (event.type === 'test:fail') {
         // A nested suite cancelled with its parent says nothing: wait for
         // the suite whose hook failed, which says what is wrong.
@@ -190,5 +196,5 @@ export async function* results(source) {
 }
 
 export default async function* jsonLines(source) {
-  for await (const result of results(source)) yield `${JSON.stringify(result)}\n`;
+  for await (const result of results(source, true)) yield `${JSON.stringify(result)}\n`;
 }

@@ -39,7 +39,15 @@ export interface RunOptions {
   print?: boolean;
 }
 
+/** How long one test file's suite took. */
+export interface FileTiming {
+  file: string;
+  ms: number;
+}
+
 export interface RunOutcome {
+  /** Each test file's time, its suite named as the file names it. */
+  timings: FileTiming[];
   code: number;
   results: TestResult[];
   passed: number;
@@ -84,11 +92,15 @@ export async function runTests({
     echo: print,
   });
   let results: TestResult[] = [];
+  let timings: FileTiming[] = [];
   try {
-    results = readFileSync(jsonl, 'utf8')
+    const records = readFileSync(jsonl, 'utf8')
       .split('\n')
       .filter(Boolean)
-      .map((line) => JSON.parse(line) as TestResult)
+      .map((line) => JSON.parse(line) as TestResult | FileTiming);
+    timings = records.filter((r): r is FileTiming => 'file' in r);
+    results = records
+      .filter((r): r is TestResult => !('file' in r))
       .map((r) => (r.suites[0] === ALL_FILES ? { ...r, suites: r.suites.slice(1) } : r));
   } catch {
     // No results file: the run failed before any test; `output` says why.
@@ -96,5 +108,6 @@ export async function runTests({
   rmSync(scratch, { recursive: true, force: true });
   const skipped = results.filter((r) => r.skipped).length;
   const failed = results.filter((r) => !r.ok).length;
-  return { code, results, passed: results.length - failed - skipped, failed, skipped, output };
+  const passed = results.length - failed - skipped;
+  return { code, results, passed, failed, skipped, output, timings };
 }
