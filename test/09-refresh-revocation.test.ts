@@ -116,7 +116,11 @@ function setCookie(
 }
 
 async function login(url: string): Promise<{ token: string; cookie: string }> {
-  const res = await get(`${url}/login`, basic('alice', 'pyconid'));
+  // A 503 says "try again" (the store did not answer within its second, as
+  // happens to Redis on a machine busy with every test file at once): retry.
+  let res = await get(`${url}/login`, basic('alice', 'pyconid'));
+  for (let tries = 1; tries < 5 && res.status === 503; tries++)
+    res = await get(`${url}/login`, basic('alice', 'pyconid'));
   assert.equal(res.status, 200, `/login as alice must answer 200: ${show(res)}`);
   const cookie = setCookie(res)?.value;
   assert.ok(
@@ -1033,15 +1037,6 @@ checkpoint(9, () => {
               running: await listen(exportedApp({ app: step.createApp(config) }, 9)),
               store: config.store,
             });
-          }
-          // While every test file starts at once, a busy machine can keep a
-          // Redis answer past the store's one-second timer (a 503, as it
-          // should be): let each instance log in once before the tests.
-          for (const { running } of instances) {
-            let status = 0;
-            for (let tries = 0; tries < 20 && status !== 200; tries++)
-              status = (await get(`${running.url}/login`, basic('alice', 'pyconid'))).status;
-            assert.equal(status, 200, 'Each instance logs in once Redis answers in time');
           }
         });
         after(async () => {
