@@ -6,13 +6,12 @@
 // for step 08, the page. Loopback only, bounded in connections and time.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run } from '../tools/child.ts';
 import { launchStep } from '../tools/launch.ts';
-import { freePorts } from '../tools/ports.ts';
+import { canListenOn, freePorts } from '../tools/ports.ts';
 import { findStep, servers, stepDir } from '../tools/steps.ts';
 import { basic, loginToken } from '../tools/token.ts';
 import { canPin } from './http.ts';
@@ -65,14 +64,8 @@ export interface FloodReport {
   steps: FloodResult[];
 }
 
-/** 127.0.0.2 works on Linux and Windows; macOS has only 127.0.0.1 unless told (sudo ifconfig lo0 alias 127.0.0.2). */
-export function canFloodFrom(address = FLOOD_FROM): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.once('error', () => resolve(false));
-    probe.listen(0, address, () => probe.close(() => resolve(true)));
-  });
-}
+/** Whether the flood can come from its own address (see canListenOn). */
+export const canFloodFrom = (address = FLOOD_FROM): Promise<boolean> => canListenOn(address);
 
 const median = (xs: number[]) => {
   const sorted = [...xs].sort((a, b) => a - b);

@@ -147,10 +147,10 @@ checkpoint(6, () => {
       { skip: slow },
       async () => {
         const app = path.join(codeDir(6), 'app.ts');
+        // Every bad setting throws a ConfigError (each is tested above, in
+        // this process); one shows the way out of the process they all take.
         const cases: [Record<string, string>, string][] = [
           [{ JWT_SECRET: 'indonesia' }, 'JWT_SECRET'],
-          [{ JWT_SECRET: ' '.repeat(32) }, 'JWT_SECRET'],
-          [{ JWT_SECRET: SECRET, TOKEN_TTL_SECONDS: '0x10' }, 'TOKEN_TTL_SECONDS'],
         ];
         const runs = await Promise.all(cases.map(([env]) => runFile(app, env)));
         runs.forEach((run, i) => {

@@ -288,9 +288,10 @@ checkpoint(9, () => {
         { skip: slow },
         async () => {
           const app = path.join(codeDir(9), 'app.ts');
+          // Each bad setting is refused above, in this process; one shows
+          // that the server leaves the way step 06's does.
           const cases: [Record<string, string>, string][] = [
             [{ REDIS_URL: 'http://localhost:6379' }, 'REDIS_URL'],
-            [{ REFRESH_GRACE_SECONDS: '600' }, 'REFRESH_GRACE_SECONDS'],
           ];
           const runs = await Promise.all(
             cases.map(([env]) => runFile(app, { JWT_SECRET: SECRET, ...env })),

@@ -26,6 +26,7 @@ import {
   type Listenable,
 } from './helpers/step.ts';
 import { app as vulnerable } from './fixtures/vulnerable-app.ts';
+import { FAST_USERS } from './helpers/hardened.ts';
 import { b64, hmacToken } from './helpers/tokens.ts';
 
 async function attackApp(
@@ -149,7 +150,10 @@ describe('the attack lab', { concurrency: 1 }, () => {
       loadConfig(env: object): unknown;
       createApp(config: unknown): Listenable;
     };
-    const report = await attackApp(step.createApp(step.loadConfig({ JWT_SECRET: secret })), secret);
+    const config = Object.assign(step.loadConfig({ JWT_SECRET: secret }) as object, {
+      users: FAST_USERS, // cheap hashes: the lab guesses hundreds of passwords
+    });
+    const report = await attackApp(step.createApp(config), secret);
     assert.deepEqual(through(report), [], 'Step 06 must refuse every attack, and never answer 500');
     assert.equal(
       verdict(report, 'password guessing'),
@@ -192,7 +196,11 @@ describe('the attack lab', { concurrency: 1 }, () => {
     let ring = new keys.KeyRing([keys.newKey(Math.floor(Date.now() / 1000), true)], times);
     let apiAhead = 0;
     const authRunning = await listen(
-      authStep.createAuthApp({ ...authStep.loadAuthConfig(env), keys: () => ring }),
+      authStep.createAuthApp({
+        ...authStep.loadAuthConfig(env),
+        keys: () => ring,
+        users: FAST_USERS,
+      }),
     );
     // The lab sees the API's JWKS fetches through a proxy that counts them.
     let fetches = 0;
@@ -271,6 +279,7 @@ describe('the attack lab', { concurrency: 1 }, () => {
     const app = (change: (config: { store: Store }) => void = () => {}) => {
       const config = step.loadConfig({ JWT_SECRET: secret }, () => {});
       config.graceSeconds = 0; // the lab replays at once, rather than after 10 s
+      Object.assign(config, { users: FAST_USERS });
       change(config);
       return step.createApp(config);
     };

@@ -1,11 +1,13 @@
 // One formatter for all code: Prettier, configured in .prettierrc.json (step
 // code at 80 columns, so that slide code never wraps; the rest at 100).
+// A file already found formatted, unchanged since, with the same Prettier and
+// the same configuration, is not checked again (test/helpers/cache.ts).
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import * as prettier from 'prettier';
 import { root } from '../tools/steps.ts';
+import { cacheKey, passedChecks } from './helpers/cache.ts';
 
 const FOLDERS = ['steps', 'tools', 'test', 'bench', 'types'];
 const CODE = /\.(ts|mjs|cjs|js|json)$/;
@@ -22,13 +24,25 @@ describe('format', () => {
   test('every code file is as Prettier writes it', async () => {
     const files = FOLDERS.flatMap((folder) => codeFiles(path.join(root, folder)));
     assert.ok(files.length > 100, `the code files were found (${files.length})`);
+    // Everything the answer depends on: Prettier's version and configuration.
+    const setup = ['node_modules/prettier/package.json', '.prettierrc.json', '.prettierignore']
+      .map((file) => readFileSync(path.join(root, file), 'utf8'))
+      .join('\0');
+    const cache = passedChecks('format');
     const unformatted: string[] = [];
     for (const file of files) {
-      const options = await prettier.resolveConfig(file);
       const source = readFileSync(file, 'utf8');
-      if (!(await prettier.check(source, { ...options, filepath: file })))
-        unformatted.push(path.relative(root, file));
+      const key = cacheKey(setup, path.relative(root, file), source);
+      if (cache.has(key)) {
+        cache.add(key);
+        continue;
+      }
+      const prettier = await import('prettier');
+      const options = await prettier.resolveConfig(file);
+      if (await prettier.check(source, { ...options, filepath: file })) cache.add(key);
+      else unformatted.push(path.relative(root, file));
     }
+    cache.save();
     assert.deepEqual(
       unformatted,
       [],

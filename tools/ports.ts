@@ -50,6 +50,19 @@ export function portProblem(port: number): Promise<string | undefined> {
   });
 }
 
+/**
+ * Whether this system can listen on a loopback address other than 127.0.0.1:
+ * Linux and Windows have all of 127.0.0.0/8, macOS only 127.0.0.1 unless told
+ * (sudo ifconfig lo0 alias 127.0.0.2). Floods come from such addresses.
+ */
+export function canListenOn(address: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(0, address, () => probe.close(() => resolve(true)));
+  });
+}
+
 /** The first port from `from` on, in steps of 100, where `count` ports in a row are free. */
 export async function freePortRun(count: number, from = 4000): Promise<number> {
   for (let base = from; base + count <= 65536; base += 100) {

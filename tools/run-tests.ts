@@ -1,12 +1,14 @@
-// Run test files with node:test through tsx, in one child process, and
-// collect one result per test. npm test, npm run check and the checkpoint
-// proof all run tests through here.
+// Run test files with node:test through tsx and collect one result per
+// test. npm test, npm run check and the checkpoint proof all run tests
+// through here.
 //
-// The files are imported into that one process (tools/import-all.ts), inside
-// one suite whose children run side by side: a process per file would cost
-// more in start-up than the tests themselves. Each file therefore wraps its
-// tests in a suite that names it, and results are told apart by that name.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// The files are imported into a few child processes (tools/import-all.ts),
+// each holding one suite whose children run side by side: a process per file
+// would cost more in start-up than the tests themselves, and one process for
+// all would leave the other cores idle (npm test asks for one per core). Each
+// file therefore wraps its tests in a suite that names it, and results are
+// told apart by that name.
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -37,6 +39,8 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** Also print node's spec report while the tests run. */
   print?: boolean;
+  /** How many processes share the files (npm test: one per core). */
+  processes?: number;
 }
 
 /** How long one test file's suite took. */
@@ -69,15 +73,38 @@ function childEnv(extra: Record<string, string>, print: boolean): NodeJS.Process
   return env;
 }
 
-export async function runTests({
-  files,
-  env = {},
-  print = false,
-}: RunOptions): Promise<RunOutcome> {
-  const scratch = mkdtempSync(path.join(tmpdir(), 'jwt-workshop-tests-'));
-  const jsonl = path.join(scratch, 'results.jsonl');
+/**
+ * Files split into `count` groups of about the same size, largest first, each
+ * to the group with least so far: the groups run in processes side by side.
+ */
+export function shardFiles(files: string[], count: number): string[][] {
+  const groups = Array.from({ length: Math.max(1, Math.min(count, files.length)) }, () => ({
+    files: [] as string[],
+    size: 0,
+  }));
+  const sized = files.map((file) => ({ file, size: statSync(file).size }));
+  for (const { file, size } of sized.sort((a, b) => b.size - a.size)) {
+    const least = groups.reduce((a, b) => (b.size < a.size ? b : a));
+    least.files.push(file);
+    least.size += size;
+  }
+  // Each group keeps the order it was given (step files first).
+  return groups.map((g) => files.filter((file) => g.files.includes(file)));
+}
+
+/** One process of a run: its files, its results. */
+async function runShard(
+  files: string[],
+  scratch: string,
+  index: number,
+  env: NodeJS.ProcessEnv,
+  print: boolean,
+) {
+  const jsonl = path.join(scratch, `results-${index}.jsonl`);
   const reporter = pathToFileURL(path.join(root, 'tools', 'reporter.mjs')).href;
   const args = [
+    // A larger young generation: the run allocates much and lives short.
+    '--max-semi-space-size=64',
     '--import',
     'tsx',
     `--test-reporter=${reporter}`,
@@ -86,28 +113,41 @@ export async function runTests({
     path.join(root, 'tools', 'import-all.ts'),
     ...files,
   ];
-  const { code, output } = await run(process.execPath, args, {
-    cwd: root,
-    env: childEnv(env, print),
-    echo: print,
-  });
-  let results: TestResult[] = [];
-  let timings: FileTiming[] = [];
+  const { code, output } = await run(process.execPath, args, { cwd: root, env, echo: print });
+  let records: (TestResult | FileTiming)[] = [];
   try {
-    const records = readFileSync(jsonl, 'utf8')
+    records = readFileSync(jsonl, 'utf8')
       .split('\n')
       .filter(Boolean)
       .map((line) => JSON.parse(line) as TestResult | FileTiming);
-    timings = records.filter((r): r is FileTiming => 'file' in r);
-    results = records
-      .filter((r): r is TestResult => !('file' in r))
-      .map((r) => (r.suites[0] === ALL_FILES ? { ...r, suites: r.suites.slice(1) } : r));
   } catch {
     // No results file: the run failed before any test; `output` says why.
   }
+  return { code, output, records };
+}
+
+export async function runTests({
+  files,
+  env = {},
+  print = false,
+  processes = 1,
+}: RunOptions): Promise<RunOutcome> {
+  const scratch = mkdtempSync(path.join(tmpdir(), 'jwt-workshop-tests-'));
+  const shards = await Promise.all(
+    shardFiles(files, processes).map((group, i) =>
+      runShard(group, scratch, i, childEnv(env, print), print),
+    ),
+  );
   rmSync(scratch, { recursive: true, force: true });
+  const records = shards.flatMap((s) => s.records);
+  const timings = records.filter((r): r is FileTiming => 'file' in r);
+  const results = records
+    .filter((r): r is TestResult => !('file' in r))
+    .map((r) => (r.suites[0] === ALL_FILES ? { ...r, suites: r.suites.slice(1) } : r));
   const skipped = results.filter((r) => r.skipped).length;
   const failed = results.filter((r) => !r.ok).length;
   const passed = results.length - failed - skipped;
+  const code = shards.find((s) => s.code !== 0)?.code ?? 0;
+  const output = shards.map((s) => s.output).join('');
   return { code, results, passed, failed, skipped, output, timings };
 }

@@ -2,6 +2,7 @@
 // (node --test given no files, or a glob the shell did not expand, can pass
 // having run nothing). Fails when any check fails or when no test ran.
 import { existsSync, readdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { run } from './child.ts';
 import { runTests } from './run-tests.ts';
@@ -29,7 +30,10 @@ const otherFiles = readdirSync(testDir)
 const files = [...stepFiles, ...otherFiles];
 
 const started = Date.now();
-const [types, tests] = await Promise.all([typecheck(), runTests({ files, print: true })]);
+const [types, tests] = await Promise.all([
+  typecheck(),
+  runTests({ files, print: true, processes: availableParallelism() }),
+]);
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
 
 console.log('');

@@ -2,11 +2,10 @@
 // RFC 6750 answers of /protected. Each step says how it signs a token and
 // where its services listen; the rules are the same for all of them.
 import assert from 'node:assert/strict';
-import { request as httpRequest } from 'node:http';
-import { createServer as netServer } from 'node:net';
 import { scryptSync } from 'node:crypto';
 import { test } from 'node:test';
-import { basic, get, show, type Answer } from './http.ts';
+import { basic, get, request, show, type Answer } from './http.ts';
+import { canListenOn } from '../../tools/ports.ts';
 import { inProof } from './step.ts';
 import { exportedApp, listen, type Listenable } from './step.ts';
 import { b64, decode, hmacToken, unsigned, withPayload } from './tokens.ts';
@@ -401,14 +400,10 @@ export class TestClock {
   }
 }
 
-/** Loopback addresses other than 127.0.0.1 work on Linux and Windows; macOS has only 127.0.0.1 unless told. */
+/** Whether tests can send from 127.0.0.2 and on (see canListenOn): asked once. */
 let otherAddresses: Promise<boolean> | undefined;
 export function canUseOtherLoopbackAddresses(): Promise<boolean> {
-  otherAddresses ??= new Promise((resolve) => {
-    const probe = netServer();
-    probe.once('error', () => resolve(false));
-    probe.listen(0, '127.0.0.2', () => probe.close(() => resolve(true)));
-  });
+  otherAddresses ??= canListenOn('127.0.0.2');
   return otherAddresses;
 }
 
@@ -418,28 +413,7 @@ export function getFrom(
   url: string,
   headers: Record<string, string> = {},
 ): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { headers, localAddress: address, agent: false }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => {
-        let json: unknown;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
-        const pairs = Object.entries(res.headers).map(([name, value]): [string, string] => [
-          name,
-          Array.isArray(value) ? value.join(', ') : String(value),
-        ]);
-        resolve({ status: res.statusCode ?? 0, headers: new Headers(pairs), text, json });
-      });
-    });
-    req.on('error', reject);
-    req.end();
-  });
+  return request(url, { headers }, address);
 }
 
 export interface ThrottledStep {

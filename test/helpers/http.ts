@@ -1,5 +1,6 @@
 // Small HTTP helpers for checkpoint tests: one request, the whole answer,
 // and in an assertion message both: what was sent, and what came.
+import http from 'node:http';
 import path from 'node:path';
 
 export { basic } from '../../tools/token.ts';
@@ -27,13 +28,67 @@ export async function get(url: string, headers: Record<string, string> = {}): Pr
   return request(url, { headers });
 }
 
-export async function request(url: string, init: RequestInit = {}): Promise<Answer> {
-  const res = await fetch(url, { redirect: 'manual', ...init });
+/**
+ * One request; `from`, a loopback address such as 127.0.0.2, is where it
+ * comes from (the server sees it as ctx.ip), on a connection of its own.
+ */
+export async function request(url: string, init: RequestInit = {}, from?: string): Promise<Answer> {
   const sent = {
     method: init.method ?? 'GET',
     headers: Object.fromEntries(new Headers(init.headers)),
   };
+  const { body, method, headers, redirect, ...rest } = init;
+  const plain =
+    url.startsWith('http:') &&
+    (body == null || typeof body === 'string' || body instanceof URLSearchParams) &&
+    (redirect === undefined || redirect === 'manual') &&
+    Object.keys(rest).length === 0;
+  if (plain || from) {
+    if (!plain) throw new Error(`request() from ${from} sends a string body, and nothing else`);
+    return send(url, sent.method, sent.headers, body ?? undefined, sent, from);
+  }
+  const res = await fetch(url, { redirect: 'manual', ...init });
   return answer(res.url || url, res.status, res.headers, await res.text(), sent);
+}
+
+// The tests send thousands of requests to loopback servers: node:http does
+// what fetch() does for them at a third of its CPU time. Same defaults as
+// fetch (no redirects followed, a body's Content-Type), so the servers see
+// the same requests.
+function send(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body: string | URLSearchParams | undefined,
+  sent: Omit<Sent, 'path'>,
+  from?: string,
+): Promise<Answer> {
+  const out: Record<string, string> = { accept: '*/*', 'user-agent': 'node', ...headers };
+  if (body !== undefined && !('content-type' in out))
+    out['content-type'] =
+      typeof body === 'string'
+        ? 'text/plain;charset=UTF-8'
+        : 'application/x-www-form-urlencoded;charset=UTF-8';
+  const payload = body === undefined ? undefined : Buffer.from(String(body));
+  if (payload) out['content-length'] = String(payload.length);
+  return new Promise((resolve, reject) => {
+    const own = from ? { localAddress: from, agent: false } : {};
+    const req = http.request(url, { method, headers: out, ...own }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () => {
+        const received = new Headers();
+        for (let i = 0; i < res.rawHeaders.length; i += 2)
+          received.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
+        resolve(
+          answer(url, res.statusCode ?? 0, received, Buffer.concat(chunks).toString('utf8'), sent),
+        );
+      });
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
 }
 
 /**

@@ -3,7 +3,7 @@
 // then keeps her out too, as long as the flood goes on: anyone who knows a
 // user name could lock that user out.
 import { request } from 'node:http';
-import { createServer } from 'node:net';
+import { canListenOn } from '../ports.ts';
 import { basic } from '../token.ts';
 import type { Outcome } from './lab.ts';
 
@@ -33,15 +33,6 @@ function loginFrom(url: string, from: string | undefined, auth: object): Promise
   });
 }
 
-/** Whether this system has loopback addresses but 127.0.0.1 (Linux, Windows; macOS only when told). */
-function otherLoopback(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.once('error', () => resolve(false));
-    probe.listen(0, '127.0.0.2', () => probe.close(() => resolve(true)));
-  });
-}
-
 export async function lockoutFlood(
   loginUrl: string,
   user = 'alice',
@@ -49,7 +40,7 @@ export async function lockoutFlood(
 ): Promise<Outcome> {
   const row = LOCKOUT_ROW;
   const host = new URL(loginUrl).hostname;
-  if (!['127.0.0.1', 'localhost'].includes(host) || !(await otherLoopback()))
+  if (!['127.0.0.1', 'localhost'].includes(host) || !(await canListenOn('127.0.0.2')))
     return { ...row, got: 'needs 127.0.0.2-25 and an app on 127.0.0.1', verdict: 'n/a' };
   const before = await loginFrom(loginUrl, '127.0.0.1', basic(user, password));
   if (before !== 200) return { ...row, got: `no login first (${before})`, verdict: 'n/a' };
