@@ -32,6 +32,7 @@ import {
 import { root, stepDir } from '../tools/steps.ts';
 import { markdownFiles, syncText } from '../tools/sync.ts';
 import { type Browser, launchChromium } from './helpers/browser.ts';
+import { cacheDir } from './helpers/cache.ts';
 import { describe as describeProblem, measureDecks } from './helpers/slide-fit.ts';
 import { exportedApp, importStep, listen } from './helpers/step.ts';
 
@@ -445,6 +446,13 @@ describe('slides and docs', { concurrency: true }, () => {
   });
 
   // Rendering and the browser: one render of every deck, one Chromium, shared.
+  // Results are cached by content in node_modules/.cache/jwt-koa-workshop (not
+  // under CI, gone on a fresh clone): Marp's HTML of a deck whose Markdown,
+  // theme, images, toolchain, Node and locale are unchanged, and the fit
+  // check's result for a slide whose HTML, page, browser, fonts and measuring
+  // code are unchanged (test/helpers/slide-fit.ts). A hit skips only Marp or
+  // the browser: every assertion below runs on what it returns.
+  const marpCache = process.env.CI ? undefined : path.join(cacheDir, 'marp');
   const toolchain = existsSync(marpCli);
   const chromium = findChromium();
   const noToolchain = 'the slide toolchain is not installed (npm run slides installs it)';
@@ -462,7 +470,11 @@ describe('slides and docs', { concurrency: true }, () => {
   // Every deck, and Plan A as one deck of its own, with the workshop's address set.
   const planA = assemblePlan('A');
   const renderAll = () =>
-    (rendered ??= render(path.join(work, 'all'), { plans: [planA], url: WORKSHOP_URL }));
+    (rendered ??= render(path.join(work, 'all'), {
+      plans: [planA],
+      url: WORKSHOP_URL,
+      cache: marpCache,
+    }));
   const deckNames = [...decks.map((d) => `${d.name}.md`), `${planA.name}.md`];
   const chrome = () => (browser ??= launchChromium(chromium!));
   after(async () => {
@@ -471,7 +483,7 @@ describe('slides and docs', { concurrency: true }, () => {
   });
 
   test(
-    'every deck renders offline to self-contained HTML with all its slides',
+    'every deck renders offline to self-contained HTML with all its slides (cached by content)',
     { skip: skipRender },
     async () => {
       assert.ok(toolchain, 'CI must install the slide toolchain: npm ci --prefix slides');
@@ -548,7 +560,7 @@ describe('slides and docs', { concurrency: true }, () => {
   );
 
   test(
-    'every slide fits 1280x720: nothing outside, no code line wraps, code 20 px and text 24 px as drawn',
+    'every slide fits 1280x720: nothing outside, no code line wraps, code 20 px and text 24 px as drawn (cached by content)',
     { skip: skipBrowser },
     async () => {
       assert.ok(
@@ -556,9 +568,11 @@ describe('slides and docs', { concurrency: true }, () => {
         'CI must install the slide toolchain (npm ci --prefix slides) and a Chromium (or set CHROME_PATH)',
       );
       const files = await renderAll();
+      // Plan A's slides are the decks' own: each is measured once, and named in both.
       const { problems } = await measureDecks(
-        await chrome(),
+        chrome,
         files.map((html, i) => ({ deck: deckNames[i]!, html })),
+        { cache: { name: 'decks', chromium: chromium! } },
       );
       assert.deepEqual(
         problems.map(describeProblem),
@@ -569,7 +583,7 @@ describe('slides and docs', { concurrency: true }, () => {
   );
 
   test(
-    'the fit check names the deck, the slide, the element and the size of what does not fit',
+    'the fit check names the deck, the slide, the element and the size of what does not fit (cached by content)',
     { skip: skipBrowser },
     async () => {
       assert.ok(
@@ -601,10 +615,38 @@ describe('slides and docs', { concurrency: true }, () => {
       );
       const [html] = await render(path.join(dir, 'out'), {
         decks: [{ name: 'too-long', file: fixture, title: 'A fixture' }],
+        cache: marpCache,
       });
-      const { problems } = await measureDecks(await chrome(), [
-        { deck: 'too-long.md', html: html! },
-      ]);
+      // The same deck without its second slide: each of its slides is one
+      // measured already, one place earlier (as Plan A's are the decks').
+      const rendered = read(html!);
+      const second =
+        /<svg data-marpit-svg[\s\S]*?<\/svg>\s*(<svg data-marpit-svg[\s\S]*?<\/svg>)/.exec(
+          rendered,
+        )?.[1];
+      assert.ok(second, 'The fixture renders its slides as <svg> elements, one after another');
+      const shorter = path.join(dir, 'out', 'shorter.html');
+      writeFileSync(shorter, rendered.replace(second, ''));
+      const { problems: all, measured } = await measureDecks(
+        chrome,
+        [
+          { deck: 'too-long.md', html: html! },
+          { deck: 'shorter.md', html: shorter },
+        ],
+        { cache: { name: 'fixture', chromium: chromium! } },
+      );
+      const problems = all.filter((p) => p.deck === 'too-long.md');
+      assert.deepEqual(
+        all.filter((p) => p.deck === 'shorter.md'),
+        problems
+          .filter((p) => p.slide !== 2)
+          .map((p) => ({ ...p, deck: 'shorter.md', slide: p.slide > 2 ? p.slide - 1 : p.slide })),
+        'A slide measured once is named in every deck that shows it, at its place there',
+      );
+      assert.ok(
+        measured <= 6,
+        `A slide already measured is not measured again: ${measured} slides measured, the fixture has 6`,
+      );
       const messages = problems.map(describeProblem);
       const find = (pattern: RegExp) => messages.find((m) => pattern.test(m));
       assert.ok(

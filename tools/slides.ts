@@ -19,13 +19,16 @@
 //    of the code that holds the text: the line that matters;
 //  - images are inlined and links between decks point at the HTML files.
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   copyFileSync,
   cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -437,6 +440,51 @@ export interface RenderOptions {
   assets?: string;
   /** The workshop's address for the opening and closing slides: workshopUrl() unless given. */
   url?: string;
+  /**
+   * A folder where Marp's HTML of each deck is kept by content (the tests use
+   * node_modules/.cache): a deck is rendered again only when its Markdown as
+   * staged, the theme, the images, the installed Marp toolchain or Node
+   * changed. What follows Marp (images, marks, links, the index) runs every
+   * time. Not with PDFs.
+   */
+  cache?: string;
+}
+
+// Marp's options, the same for every deck; the folders are added per run.
+const MARP_HTML = ['--html', '--no-stdin', '--no-config-file'];
+// npm's record of the installed slide toolchain: every package's version and integrity.
+const toolchainLock = path.join(slidesDir, 'node_modules', '.package-lock.json');
+
+const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+
+// Where Marp takes a deck's default language from (<html lang>), in its order.
+const LOCALE = ['LC_ALL', 'LC_MESSAGES', 'LANG', 'LANGUAGE'] as const;
+
+/**
+ * What Marp's HTML of any deck depends on besides its own Markdown: the
+ * toolchain, Node, the options, the locale, the theme and the images.
+ * Undefined when the toolchain cannot be named (not installed by npm) or the
+ * locale is not in the environment (Marp then asks the system): nothing is kept.
+ */
+function marpInputs(diagrams: string): string | undefined {
+  const locale = LOCALE.map((name) => process.env[name] ?? '');
+  if (!existsSync(toolchainLock) || locale.every((value) => value === '')) return undefined;
+  const parts = [
+    process.version,
+    ...locale,
+    sha256(readFileSync(toolchainLock)),
+    MARP_HTML.join(' '),
+    sha256(readFileSync(themeFile)),
+  ];
+  if (existsSync(diagrams))
+    for (const entry of readdirSync(diagrams, { recursive: true, withFileTypes: true }).sort(
+      (a, b) => (path.join(a.parentPath, a.name) < path.join(b.parentPath, b.name) ? -1 : 1),
+    ))
+      if (entry.isFile()) {
+        const file = path.join(entry.parentPath, entry.name);
+        parts.push(path.relative(diagrams, file), sha256(readFileSync(file)));
+      }
+  return sha256(parts.join('\n'));
 }
 
 /** Render the decks and plans into `out`: HTML always, PDF when a browser path is given. Returns the HTML files, decks first, in order. */
@@ -451,21 +499,45 @@ export async function render(out: string, options: RenderOptions = {}): Promise<
   const address = sources.some((s) => s.markdown.includes(ADDRESS_SLOT))
     ? await addressHtml('url' in options ? options.url : workshopUrl())
     : '';
+  const staged = sources.map(({ name, markdown }) => ({
+    name,
+    markdown: markdown.split(ADDRESS_SLOT).join(address),
+  }));
+  const diagrams = path.join(assets, 'diagrams');
+  // Kept HTML, by deck: its file in the cache, named by the deck and the hash of all it depends on.
+  const inputs = options.cache && !options.pdf ? marpInputs(diagrams) : undefined;
+  const kept = new Map(
+    inputs === undefined
+      ? []
+      : staged.map(({ name, markdown }) => [
+          name,
+          path.join(options.cache!, `${name}-${sha256(`${inputs}\n${name}\n${markdown}`)}.html`),
+        ]),
+  );
+  // Read now: another run may replace a kept file while Marp renders the rest.
+  const hits = new Map<string, Buffer>();
+  for (const [name, file] of kept) {
+    try {
+      hits.set(name, readFileSync(file));
+    } catch {
+      // not kept: rendered below
+    }
+  }
+  const toRender = staged.filter(({ name }) => !hits.has(name));
+  const runMarp = inputs === undefined || toRender.length > 0;
   // Marp renders a whole folder: stage the decks, the theme and the images on their own.
   const stage = mkdtempSync(path.join(tmpdir(), 'jwt-workshop-slides-'));
   mkdirSync(out, { recursive: true });
   try {
-    for (const { name, markdown } of sources)
-      writeFileSync(path.join(stage, `${name}.md`), markdown.split(ADDRESS_SLOT).join(address));
+    for (const { name, markdown } of toRender)
+      writeFileSync(path.join(stage, `${name}.md`), markdown);
     for (const plan of plans) writeFileSync(path.join(out, `${plan.name}.md`), plan.markdown);
-    const diagrams = path.join(assets, 'diagrams');
-    if (existsSync(diagrams)) cpSync(diagrams, path.join(stage, 'diagrams'), { recursive: true });
+    if (runMarp && existsSync(diagrams))
+      cpSync(diagrams, path.join(stage, 'diagrams'), { recursive: true });
     const marp = async (extra: string[]) => {
       const args = [
         marpCli,
-        '--html',
-        '--no-stdin',
-        '--no-config-file',
+        ...MARP_HTML,
         '-I',
         stage,
         '-o',
@@ -477,10 +549,27 @@ export async function render(out: string, options: RenderOptions = {}): Promise<
       const { code, output } = await run(process.execPath, args);
       if (code !== 0) throw new Error(`Marp failed:\n${output}`);
     };
-    await marp([]);
+    if (runMarp) await marp([]);
     if (options.pdf) await marp(['--pdf', '--allow-local-files', '--browser-path', options.pdf]);
   } finally {
     rmSync(stage, { recursive: true, force: true });
+  }
+  for (const { name } of staged) {
+    const file = kept.get(name);
+    if (file === undefined) continue;
+    const html = path.join(out, `${name}.html`);
+    const hit = hits.get(name);
+    if (hit) {
+      writeFileSync(html, hit);
+      continue;
+    }
+    // Keep this render, and only this one, of the deck: written whole, then renamed into place.
+    mkdirSync(options.cache!, { recursive: true });
+    const own = new RegExp(`^${name.replace(/[^\w]/g, '\\$&')}-[0-9a-f]{64}\\.html$`);
+    for (const old of readdirSync(options.cache!))
+      if (own.test(old)) rmSync(path.join(options.cache!, old), { force: true });
+    copyFileSync(html, `${file}.${process.pid}`);
+    renameSync(`${file}.${process.pid}`, file);
   }
   rmSync(path.join(out, 'diagrams'), { recursive: true, force: true });
   const files = sources.map(({ name }) => path.join(out, `${name}.html`));
