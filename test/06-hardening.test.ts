@@ -198,7 +198,10 @@ checkpoint(6, () => {
       assert.deepEqual(cache.get('token-1000'), claims, 'The newest token is still cached');
     });
 
-    test('a cached token gets the same answer as a fresh one, at every edge of exp, nbf and iat', () => {
+    test('a cached token gets the same answer as a fresh one, at every edge of exp, nbf and iat', (t) => {
+      // Some 16,000 verifications: the checkpoint proof, which runs this file
+      // once per part of the step, leaves it out (it passes with any part cut).
+      if (slow) return t.skip(slow);
       const base = step.loadConfig({ JWT_SECRET: SECRET });
       const at = (now: number): Config => ({ ...base, now: () => now });
       const answer = (token: string, now: number, cache?: unknown): string => {

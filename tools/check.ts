@@ -64,6 +64,17 @@ export interface Mistake {
   hints: Hint[];
 }
 
+/** What is wrong in one failed test, in the words that group it with others that fail the same way. */
+export function mistakeOf(failure: TestResult): string {
+  const uncaught = /\(uncaught (.*)\)$/.exec(failure.message ?? '')?.[1];
+  const got = /got (\d{3})\b/.exec(failure.message ?? '')?.[1];
+  return failure.detail
+    ? `${failure.detail}${uncaught ? `: the server threw ${uncaught}` : ''}`
+    : uncaught
+      ? `got ${got ?? 500}: the server threw ${uncaught}`
+      : (failure.message ?? 'failed');
+}
+
 /**
  * Failures grouped by what is wrong: the same "expected 403, got 401", or
  * the same message, is one mistake however many tests it breaks. An error
@@ -76,13 +87,7 @@ export function mistakes(
 ): Mistake[] {
   const groups = new Map<string, Mistake>();
   for (const failure of failures) {
-    const uncaught = /\(uncaught (.*)\)$/.exec(failure.message ?? '')?.[1];
-    const got = /got (\d{3})\b/.exec(failure.message ?? '')?.[1];
-    const key = failure.detail
-      ? `${failure.detail}${uncaught ? `: the server threw ${uncaught}` : ''}`
-      : uncaught
-        ? `got ${got ?? 500}: the server threw ${uncaught}`
-        : (failure.message ?? 'failed');
+    const key = mistakeOf(failure);
     const group = groups.get(key) ?? { what: key, tests: [], hints: [] };
     group.tests.push(failure);
     groups.set(key, group);
@@ -95,13 +100,39 @@ export function mistakes(
       group.what = group.tests[0]!.message;
     // Something every test trips over is the code's shape, not one rule: no hint.
     if (messages.size === 1 && group.tests.length === total && total > 3) continue;
-    // The hint that speaks to most of a mistake's tests first.
-    const score = (hint: Hint) => group.tests.reduce((sum, t) => sum + fit(hint, t), 0);
+    // The hint that speaks to most of a mistake's tests first. A test's name
+    // says what it covers, its message what went wrong (a test can fail for
+    // several mistakes): a hint found in both counts twice.
+    const weight = (hint: Hint, t: TestResult) =>
+      fit(hint, { name: t.name }) + fit(hint, { name: '', message: t.message });
+    const score = (hint: Hint) => group.tests.reduce((sum, t) => sum + weight(hint, t), 0);
     group.hints = hints
       .filter((h) => score(h) > 0)
       .sort((a, b) => score(b) - score(a) || a.number - b.number);
   }
   return [...groups.values()].sort((a, b) => b.tests.length - a.tests.length);
+}
+
+/**
+ * The earlier parts that `part` needs and that still fail. A part with no
+ * lesson of its own (no marker of its own in EXERCISE.md, like step 09's
+ * "together") checks the parts before it together: it needs them all. Any
+ * other part needs those whose mistakes show in its own tests (step 06's
+ * claims are checked through the Bearer header: while "bearer" is not done,
+ * a good token is refused in both). A part it does not need is not named, so
+ * no plan that skips it is sent there.
+ */
+export function buildsOn(result: StepResult, part: string): string[] {
+  const { step } = result;
+  const parts = step.parts ?? [];
+  const at = parts.findIndex((p) => p.id === part);
+  const earlier = parts.slice(0, Math.max(0, at));
+  const failing = (id: string) => result.results.filter((r) => !r.ok && inPart(step, id, r));
+  const own = new Set(failing(part).map(mistakeOf));
+  const lesson = loadExercise(step)?.markers.some((m) => m.part === part) ?? false;
+  return earlier
+    .filter((p) => failing(p.id).some((r) => !lesson || own.has(mistakeOf(r))))
+    .map((p) => p.id);
 }
 
 const testName = (r: TestResult) => [...r.suites.slice(1), r.name].join(' > ');
@@ -129,18 +160,8 @@ export function stepReport(
       );
     return lines;
   }
-  // A part builds on the parts before it: say so while one of them still fails.
-  const parts = step.parts ?? [];
-  const earlier = parts.slice(
-    0,
-    Math.max(
-      0,
-      parts.findIndex((p) => p.id === options.part),
-    ),
-  );
-  const unfinished = earlier
-    .filter((p) => result.results.some((r) => !r.ok && inPart(step, p.id, r)))
-    .map((p) => p.id);
+  // An earlier part this one needs and that still fails: say so first.
+  const unfinished = options.part === undefined ? [] : buildsOn(result, options.part);
   if (unfinished.length > 0)
     lines.push(
       yellow(

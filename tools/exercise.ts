@@ -305,6 +305,12 @@ function taskText(text: string, step: Step): string {
   return `${kept.join('').trimEnd()}\n\n## Stuck?\n\n\`npm run hint ${step.number}\` gives one hint at a time, each a nudge before the answer.\n`;
 }
 
+/** A file of the step's own code, as written (region markers and all); undefined when it has none. */
+function stepFile(step: Step, file: string): string | undefined {
+  const full = path.join(stepDir(step), file);
+  return existsSync(full) ? readFileSync(full, 'utf8').replace(/\r\n/g, '\n') : undefined;
+}
+
 /** Replace the workspace with the exercise for step `target`: its base step, with the TODO markers. */
 export function handOut(target: Step, dir: string): string[] {
   const base = baseOf(target);
@@ -320,10 +326,7 @@ export function handOut(target: Step, dir: string): string[] {
     listFiles(dir).map((f) => [f, readFileSync(path.join(dir, f), 'utf8').replace(/\r\n/g, '\n')]),
   );
   const before = new Map(files);
-  const fromStep = (file: string) =>
-    existsSync(path.join(stepDir(target), file))
-      ? readFileSync(path.join(stepDir(target), file), 'utf8')
-      : undefined;
+  const fromStep = (file: string) => stepFile(target, file);
   applyMarkers(files, exercise.markers, fromStep);
   for (const [file, text] of files) {
     // A file of the base that the step no longer has (step 09's app.ts in
@@ -346,6 +349,38 @@ export function handOut(target: Step, dir: string): string[] {
     readmeFor(taskText(exercise.text, target), stepDir(target), dir, target),
   );
   return writeManifest(dir, { step: base.number, target: target.number });
+}
+
+/**
+ * Step `target` itself with one part's lesson cut out: only the markers of
+ * `part` applied, every other file as in the step. Its check shows that the
+ * part's tests see that lesson missing, and that the other parts' tests do
+ * not trip over it (test/checkpoints.test.ts). Throws when the part has no
+ * markers of its own.
+ */
+export function handOutPart(target: Step, part: string, dir: string): string[] {
+  const markers = loadExercise(target)?.markers.filter((m) => m.part === part) ?? [];
+  if (markers.length === 0)
+    throw new Error(`Step ${target.number}'s EXERCISE.md has no marker for part "${part}"`);
+  const fromStep = (file: string) => stepFile(target, file);
+  copyStep(target, dir);
+  const files = new Map<string, string>();
+  for (const { file } of markers) {
+    const text = fromStep(file);
+    if (text !== undefined) files.set(file, text);
+  }
+  applyMarkers(files, markers, fromStep);
+  for (const [file, text] of files) {
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    writeFileSync(
+      path.join(dir, file),
+      /\.(ts|js|mjs)$/.test(file) ? withoutRegionMarkers(text) : text,
+    );
+  }
+  return writeManifest(dir, {
+    step: baseOf(target)?.number ?? target.number,
+    target: target.number,
+  });
 }
 
 /**
