@@ -3,27 +3,21 @@
 // step's checkpoint run on it as npm run check runs it, and every mistake
 // check reports on it pointed at that hint and at no other.
 //
-// A run takes one folder per step (STEP_DIRS), so the rows go in rounds: the
-// k-th row of each step in round k, all steps of a round in one process, in
-// the checkpoint proof's mode (no browser, no Redis), two rounds at a time.
+// The copies run, and their results are kept by content, through
+// test/helpers/copies.ts: a second run of unchanged rows runs no checkpoint.
+// The pointers are worked out again on every run, from the hints and the
+// scoring as they are now, so a change of keywords or scoring costs no run.
 // A hint of a part is judged as check --part judges it: on that part's tests.
-//
-// The test results of a row are kept (test/helpers/cache.ts) by the hash of
-// everything they depend on: the step's files, the row, the checkpoint's test
-// file and every file it imports, the runner. The pointers are worked out
-// again on every run, from the hints and the scoring as they are now, so a
-// change of keywords or scoring costs no checkpoint run; a change of a step
-// or of its tests runs that step's rows again.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { checkpoints, inPart, mistakes } from '../tools/check.ts';
+import { inPart, mistakes } from '../tools/check.ts';
 import { loadExercise, type Hint } from '../tools/exercise.ts';
 import type { TestResult } from '../tools/run-tests.ts';
-import { findStep, root, stepDir, steps, testFile, type Step } from '../tools/steps.ts';
-import { copyStep, listFiles, withoutRegionMarkers } from '../tools/workspace.ts';
-import { cacheDir, cacheKey } from './helpers/cache.ts';
+import { findStep, stepDir, steps, type Step } from '../tools/steps.ts';
+import { copyStep, withoutRegionMarkers } from '../tools/workspace.ts';
+import { type Copy, runCopies } from './helpers/copies.ts';
 import { HINT_MUTATIONS, type HintMutation } from './fixtures/hint-mutations.ts';
 
 const TABLE = 'test/fixtures/hint-mutations.ts';
@@ -36,16 +30,6 @@ const label = (row: HintMutation) =>
 /** Under CI=true only: the row needs a real browser (see HintMutation.browser). */
 const browserSkip = (row: HintMutation) =>
   row.browser && !process.env.CI ? 'needs a real browser: runs under CI=true' : false;
-
-/** The rows in rounds: the k-th row of each step in round k. */
-function rounds(rows: HintMutation[]): HintMutation[][] {
-  const byStep = new Map<number, HintMutation[]>();
-  for (const row of rows) byStep.set(row.step, [...(byStep.get(row.step) ?? []), row]);
-  const count = Math.max(0, ...[...byStep.values()].map((list) => list.length));
-  return Array.from({ length: count }, (_, k) =>
-    [...byStep.values()].flatMap((list) => (list[k] ? [list[k]] : [])),
-  );
-}
 
 /** A file of a step as a workspace holds it (copyStep): region markers left out of code. */
 function referenceText(row: HintMutation): string | undefined {
@@ -65,38 +49,6 @@ function staleness(row: HintMutation): string | undefined {
   if (found > 1) return `its find-string occurs ${found} times in ${where}: make it unique`;
   return undefined;
 }
-
-/** Local files a module imports, and theirs, from `start` (paths from the root). */
-function importClosure(start: string[]): string[] {
-  const seen = new Set<string>();
-  const todo = start.map((file) => path.resolve(root, file));
-  for (let file = todo.pop(); file; file = todo.pop()) {
-    if (seen.has(file) || !existsSync(file)) continue;
-    seen.add(file);
-    const source = readFileSync(file, 'utf8');
-    for (const m of source.matchAll(/(?:from|import)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g))
-      todo.push(path.resolve(path.dirname(file), m[1]!));
-  }
-  return [...seen].sort();
-}
-
-/**
- * The files a step's checkpoint results depend on: what a copy of the step
- * holds (its hints, in EXERCISE.md, are not copied), its test file and
- * every file that imports.
- */
-function stepFiles(step: Step): string[] {
-  return [
-    ...listFiles(stepDir(step))
-      .filter((file) => file !== 'EXERCISE.md')
-      .map((file) => path.join(stepDir(step), file)),
-    ...importClosure([testFile(step)]),
-  ];
-}
-
-/** Files as one hash: their paths and their contents. */
-const hashOf = (files: string[]) =>
-  cacheKey(...files.flatMap((file) => [path.relative(root, file), readFileSync(file)]));
 
 /** What is wrong with the pointers for a row: undefined when check names its hint and no other. */
 function verdict(row: HintMutation, results: TestResult[] | string): string | undefined {
@@ -123,103 +75,48 @@ function verdict(row: HintMutation, results: TestResult[] | string): string | un
 }
 
 describe('each hint is what check points to for its mistake', () => {
-  const cacheFile = path.join(cacheDir, 'hint-mutations.json');
-  let scratch: string | undefined;
   const rows = HINT_MUTATIONS.filter((row) => hintOf(row) && !browserSkip(row));
   const problems = new Map<HintMutation, string>();
   const verdicts = new Map<HintMutation, string | undefined>();
-  const keys = new Map<HintMutation, string>();
-  const fresh = new Map<HintMutation, TestResult[] | string>();
-  let kept: Record<string, TestResult[]> = {};
-
-  /** Copy each row's step, make its mistake, and run the checkpoints of the round. */
-  async function runRound(round: HintMutation[], name: string, proof: boolean): Promise<void> {
-    const dirs: Record<string, string> = {};
-    for (const row of round) {
-      const step = findStep(row.step);
-      const dir = path.join(scratch!, name, step.slug);
-      copyStep(step, dir);
-      const file = path.join(dir, row.file);
-      writeFileSync(
-        file,
-        readFileSync(file, 'utf8').replace(row.find, () => row.replace),
-      );
-      dirs[row.step] = dir;
-    }
-    const run = await checkpoints(
-      round.map((row) => findStep(row.step)),
-      dirs,
-      { proof },
-    );
-    for (const row of round) {
-      const result = run.find((r) => r.step.number === row.step)!;
-      fresh.set(row, result.error ?? result.results);
-    }
-  }
+  /** Each row's copy: its step with the row's mistake made in it. */
+  const copies = new Map<HintMutation, Copy>();
+  let run: Awaited<ReturnType<typeof runCopies>> | undefined;
 
   before(async () => {
-    try {
-      kept = JSON.parse(readFileSync(cacheFile, 'utf8')) as Record<string, TestResult[]>;
-    } catch {
-      // no results kept yet: every row runs
-    }
-    const runner = importClosure([
-      'tools/import-all.ts',
-      'tools/run-tests.ts',
-      'tools/reporter.mjs',
-      'tools/workspace.ts',
-      'steps/steps.json',
-      'package-lock.json',
-    ]);
-    const setup = cacheKey(process.version, hashOf(runner));
-    const stepHashes = new Map<number, string>();
-    const stepHash = (n: number) => {
-      if (!stepHashes.has(n)) stepHashes.set(n, hashOf(stepFiles(findStep(n))));
-      return stepHashes.get(n)!;
-    };
-    const missing: HintMutation[] = [];
     for (const row of rows) {
       const stale = staleness(row);
       if (stale) {
         problems.set(row, stale);
         continue;
       }
-      keys.set(row, cacheKey(setup, stepHash(row.step), JSON.stringify(row)));
-      if (!kept[keys.get(row)!]) missing.push(row);
+      const step = findStep(row.step);
+      copies.set(row, {
+        step,
+        name: `hint-${row.hint}`,
+        // A browser row needs the browser test, which proof mode skips.
+        proof: !row.browser,
+        make(dir) {
+          copyStep(step, dir);
+          const file = path.join(dir, row.file);
+          writeFileSync(
+            file,
+            readFileSync(file, 'utf8').replace(row.find, () => row.replace),
+          );
+        },
+      });
     }
-    if (missing.length > 0) {
-      // Inside the repository, like workspace/: the code finds the installed packages.
-      mkdirSync(path.join(root, '.scratch'), { recursive: true });
-      scratch = mkdtempSync(path.join(root, '.scratch', 'hints-'));
-      const jobs = [
-        ...rounds(missing.filter((row) => !row.browser)).map(
-          (round, k) => () => runRound(round, `round-${k + 1}`, true),
-        ),
-        ...missing
-          .filter((row) => row.browser)
-          .map((row, k) => () => runRound([row], `browser-${k + 1}`, false)),
-      ];
-      // Two rounds side by side: one per core of the machine this is made for.
-      const worker = async (): Promise<void> => {
-        for (let job = jobs.shift(); job; job = jobs.shift()) await job();
-      };
-      await Promise.all([worker(), worker()]);
+    run = await runCopies([...copies.values()], 'hint-mutations');
+    for (const [row, copy] of copies) {
+      const result = run.outcomes.get(copy)!;
+      verdicts.set(row, verdict(row, result.error ?? result.results));
     }
-    for (const row of keys.keys())
-      verdicts.set(row, verdict(row, fresh.get(row) ?? kept[keys.get(row)!]!));
   });
 
   after(() => {
-    if (scratch) rmSync(scratch, { recursive: true, force: true });
     // Keep the results of the rows whose pointers are right, as they are now:
     // one that fails, or ran into an error, runs again next time.
-    const keep: Record<string, TestResult[]> = {};
-    for (const [row, key] of keys) {
-      const results = fresh.get(row) ?? kept[key];
-      if (Array.isArray(results) && verdicts.get(row) === undefined) keep[key] = results;
-    }
-    mkdirSync(cacheDir, { recursive: true });
-    writeFileSync(cacheFile, JSON.stringify(keep));
+    for (const [row, copy] of copies) if (verdicts.get(row) === undefined) run?.keep(copy);
+    run?.save();
   });
 
   test(`every hint of every step has one row in ${TABLE}, and every row a hint`, () => {

@@ -1,0 +1,164 @@
+// Checkpoints run on changed copies of steps: an exercise as handed out, a
+// step with one part's lesson cut out, a step with one mistake made. The
+// checkpoint proof and the hint table both run them through here.
+//
+// A run takes one folder per step (STEP_DIRS), so copies go in rounds: the
+// k-th copy of each step in round k, one process per round, one round per
+// core at a time. The results of a copy are kept (test/helpers/cache.ts) by
+// the hash of what they depend on: every file of the copy as made, the step's
+// test file and every file it imports, the runner, the lockfile and Node. A
+// second run of unchanged copies runs no checkpoint; its assertions still run.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { byStep, checkpoints, type StepResult } from '../../tools/check.ts';
+import type { TestResult } from '../../tools/run-tests.ts';
+import { root, testFile, type Step } from '../../tools/steps.ts';
+import { listFiles, MANIFEST } from '../../tools/workspace.ts';
+import { cacheDir, cacheKey } from './cache.ts';
+
+export interface Copy {
+  step: Step;
+  /** A folder name for it, unique among the copies of its step. */
+  name: string;
+  /** Write the copy into `dir`; an error is the copy's result. */
+  make(dir: string): void;
+  /** Proof mode (no browser, no Redis) unless false. */
+  proof?: boolean;
+}
+
+/** Local files a module imports, and theirs (absolute paths, sorted). */
+export function importClosure(start: string[]): string[] {
+  const seen = new Set<string>();
+  const todo = start.map((file) => path.resolve(root, file));
+  for (let file = todo.pop(); file; file = todo.pop()) {
+    if (seen.has(file) || !existsSync(file)) continue;
+    seen.add(file);
+    const source = readFileSync(file, 'utf8');
+    for (const m of source.matchAll(/(?:from|import)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g))
+      todo.push(path.resolve(path.dirname(file), m[1]!));
+  }
+  return [...seen].sort();
+}
+
+/** Files as one hash: their paths from `base` and their contents. */
+const hashOf = (base: string, files: string[]) =>
+  cacheKey(...files.flatMap((file) => [path.relative(base, file), readFileSync(file)]));
+
+/** Each job in turn, `width` at a time. */
+async function inTurn(jobs: (() => Promise<void>)[], width: number): Promise<void> {
+  const lane = async () => {
+    for (let job = jobs.shift(); job; job = jobs.shift()) await job();
+  };
+  await Promise.all(Array.from({ length: Math.max(1, width) }, lane));
+}
+
+/**
+ * Run the checkpoints on the copies, or take their kept results. `cache`
+ * names the file they are kept in; call keep() for each copy whose results
+ * passed their assertions, then save(): a copy that failed runs again.
+ */
+export async function runCopies(copies: Copy[], cache: string) {
+  const file = path.join(cacheDir, `${cache}.json`);
+  let kept: Record<string, TestResult[]> = {};
+  try {
+    kept = JSON.parse(readFileSync(file, 'utf8')) as Record<string, TestResult[]>;
+  } catch {
+    // nothing kept yet: every copy runs
+  }
+  // Inside the repository, like workspace/: the code finds the installed packages.
+  mkdirSync(path.join(root, '.scratch'), { recursive: true });
+  const scratch = mkdtempSync(path.join(root, '.scratch', `${cache}-`));
+  const runner = importClosure([
+    'tools/import-all.ts',
+    'tools/run-tests.ts',
+    'tools/reporter.mjs',
+    'steps/steps.json',
+    'package-lock.json',
+  ]);
+  const setup = cacheKey(process.version, hashOf(root, runner));
+  const tests = new Map<Step, string>();
+  const outcomes = new Map<Copy, StepResult>();
+  const failed = (step: Step, error: string): StepResult => ({
+    step,
+    results: [],
+    passed: 0,
+    failed: 1,
+    error,
+  });
+  const keys = new Map<Copy, string>();
+  const dirs = new Map<Copy, string>();
+  const toRun: Copy[] = [];
+  try {
+    for (const copy of copies) {
+      const dir = path.join(scratch, copy.step.slug, copy.name);
+      try {
+        copy.make(dir);
+      } catch (err) {
+        outcomes.set(copy, failed(copy.step, (err as Error).message));
+        continue;
+      }
+      if (!tests.has(copy.step))
+        tests.set(copy.step, hashOf(root, importClosure([testFile(copy.step)])));
+      // The code and data of the copy; not its README and manifest, which no
+      // checkpoint reads and which name the folder they were written in.
+      const made = listFiles(dir)
+        .filter((name) => name !== 'README.md' && name !== MANIFEST)
+        .map((name) => path.join(dir, name));
+      const key = cacheKey(
+        setup,
+        tests.get(copy.step)!,
+        String(copy.proof ?? true),
+        hashOf(dir, made),
+      );
+      keys.set(copy, key);
+      dirs.set(copy, dir);
+      if (kept[key]) outcomes.set(copy, byStep([copy.step], kept[key])[0]!);
+      else toRun.push(copy);
+    }
+    // Round k: the k-th copy of each step, with the same proof mode.
+    const rounds: Copy[][] = [];
+    for (const proof of [true, false]) {
+      const seen = new Map<Step, number>();
+      const start = rounds.length;
+      for (const copy of toRun.filter((c) => (c.proof ?? true) === proof)) {
+        const k = start + (seen.get(copy.step) ?? 0);
+        seen.set(copy.step, k - start + 1);
+        (rounds[k] ??= []).push(copy);
+      }
+    }
+    await inTurn(
+      rounds.map((round) => async () => {
+        const run = await checkpoints(
+          round.map((c) => c.step),
+          Object.fromEntries(round.map((c) => [c.step.number, dirs.get(c)!])),
+          { proof: round[0]!.proof ?? true },
+        );
+        for (const copy of round) {
+          outcomes.set(
+            copy,
+            run.find((r) => r.step === copy.step)!,
+          );
+        }
+      }),
+      availableParallelism(),
+    );
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  const keep: Record<string, TestResult[]> = {};
+  return {
+    outcomes,
+    /** Keep this copy's results: they passed what was asked of them. */
+    keep(copy: Copy) {
+      const outcome = outcomes.get(copy);
+      const key = keys.get(copy);
+      if (key && outcome && outcome.error === undefined) keep[key] = outcome.results;
+    },
+    /** Write the kept results; copies not kept run again next time. */
+    save() {
+      mkdirSync(cacheDir, { recursive: true });
+      writeFileSync(file, JSON.stringify(keep));
+    },
+  };
+}
