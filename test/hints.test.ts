@@ -13,10 +13,12 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { inPart, mistakes } from '../tools/check.ts';
+import { findChromium } from '../tools/chromium.ts';
 import { loadExercise, type Hint } from '../tools/exercise.ts';
 import type { TestResult } from '../tools/run-tests.ts';
 import { findStep, stepDir, steps, type Step } from '../tools/steps.ts';
 import { copyStep, withoutRegionMarkers } from '../tools/workspace.ts';
+import { browserSkip } from './helpers/browser.ts';
 import { type Copy, runCopies } from './helpers/copies.ts';
 import { HINT_MUTATIONS, type HintMutation } from './fixtures/hint-mutations.ts';
 
@@ -27,9 +29,9 @@ const hintOf = (row: HintMutation): Hint | undefined =>
   hintsOf(findStep(row.step)).find((h) => h.number === row.hint);
 const label = (row: HintMutation) =>
   `step ${pad(row.step)} hint ${row.hint} (${hintOf(row)?.title ?? 'no such hint'})`;
-/** Under CI=true only: the row needs a real browser (see HintMutation.browser). */
-const browserSkip = (row: HintMutation) =>
-  row.browser && !process.env.CI ? 'needs a real browser: runs under CI=true' : false;
+/** A row that needs a real browser runs when there is one, as the browser tests do. */
+const chromium = findChromium();
+const skipOf = (row: HintMutation) => (row.browser ? browserSkip(chromium) : false);
 
 /** A file of a step as a workspace holds it (copyStep): region markers left out of code. */
 function referenceText(row: HintMutation): string | undefined {
@@ -75,7 +77,7 @@ function verdict(row: HintMutation, results: TestResult[] | string): string | un
 }
 
 describe('each hint is what check points to for its mistake', () => {
-  const rows = HINT_MUTATIONS.filter((row) => hintOf(row) && !browserSkip(row));
+  const rows = HINT_MUTATIONS.filter((row) => hintOf(row) && !skipOf(row));
   const problems = new Map<HintMutation, string>();
   const verdicts = new Map<HintMutation, string | undefined>();
   /** Each row's copy: its step with the row's mistake made in it. */
@@ -137,7 +139,7 @@ describe('each hint is what check points to for its mistake', () => {
   });
 
   for (const row of HINT_MUTATIONS.filter((r) => hintOf(r))) {
-    test(`${label(row)}: ${row.mistake}`, { skip: browserSkip(row) }, () => {
+    test(`${label(row)}: ${row.mistake}`, { skip: skipOf(row) }, () => {
       const problem = problems.get(row);
       assert.equal(
         problem,

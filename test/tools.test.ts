@@ -502,6 +502,40 @@ describe('learner tooling', { concurrency: true }, () => {
   );
 
   test(
+    'the launcher ends when the shell npm start runs it under is killed',
+    // npm runs "node need-node && node step" in sh (cmd.exe on Windows): a
+    // kill of npm reaches the shell, which ends without passing it on.
+    { timeout: 60_000, skip: process.platform === 'win32' ? 'a POSIX shell' : false },
+    async () => {
+      const port = await freePort();
+      const script = path.join(root, 'tools', 'step.ts');
+      const shell = follow(
+        'sh',
+        ['-c', `"${process.execPath}" --import tsx "${script}" 1 --port ${port}; echo ended`],
+        { cwd: root, env: { ...process.env, PORT: '' } },
+      );
+      try {
+        await shell.next(/listening/);
+        shell.child.kill('SIGTERM');
+        await shell.exited;
+        // The launcher, now without its parent, sees it within a second and stops.
+        let free: string | undefined = 'busy';
+        for (let i = 0; i < 100 && free !== undefined; i++) {
+          free = await portProblem(port);
+          if (free !== undefined) await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        assert.equal(
+          free,
+          undefined,
+          `Step 01 still holds port ${port} 10 s after the shell that ran it was killed`,
+        );
+      } finally {
+        shell.child.kill('SIGKILL');
+      }
+    },
+  );
+
+  test(
     'npm run dev follows a workspace that start-from replaced, and names the step it runs',
     { timeout: 60_000 },
     async () => {

@@ -222,6 +222,14 @@ function stopOnSignals(): void {
       process.exit(signal === 'SIGINT' ? undefined : 128 + constants.signals[signal]);
     });
   }
+  // npm start runs this under a shell (node need-node && node step): a kill
+  // of npm reaches that shell, which ends without passing it on. Left behind,
+  // this process would keep the ports: once its parent is gone, it stops too.
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid !== parent) process.emit('SIGHUP');
+  }, 500);
+  watch.unref();
 }
 
 /** Where the --redis mode keeps Redis's data across restarts (git ignores it). */
