@@ -98,7 +98,8 @@ async function runShard(
   scratch: string,
   index: number,
   env: NodeJS.ProcessEnv,
-  print: boolean,
+  /** Report as node's spec reporter does; `echo`: print it as it comes. */
+  { report, echo }: { report: boolean; echo: boolean },
 ) {
   const jsonl = path.join(scratch, `results-${index}.jsonl`);
   const reporter = pathToFileURL(path.join(root, 'tools', 'reporter.mjs')).href;
@@ -109,11 +110,11 @@ async function runShard(
     'tsx',
     `--test-reporter=${reporter}`,
     `--test-reporter-destination=${jsonl}`,
-    ...(print ? ['--test-reporter=spec', '--test-reporter-destination=stdout'] : []),
+    ...(report ? ['--test-reporter=spec', '--test-reporter-destination=stdout'] : []),
     path.join(root, 'tools', 'import-all.ts'),
     ...files,
   ];
-  const { code, output } = await run(process.execPath, args, { cwd: root, env, echo: print });
+  const { code, output } = await run(process.execPath, args, { cwd: root, env, echo });
   let records: (TestResult | FileTiming)[] = [];
   try {
     records = readFileSync(jsonl, 'utf8')
@@ -133,11 +134,14 @@ export async function runTests({
   processes = 1,
 }: RunOptions): Promise<RunOutcome> {
   const scratch = mkdtempSync(path.join(tmpdir(), 'jwt-workshop-tests-'));
+  // The first process prints as it goes; the others' reports follow it, each
+  // whole, rather than mixed line by line with it.
   const shards = await Promise.all(
     shardFiles(files, processes).map((group, i) =>
-      runShard(group, scratch, i, childEnv(env, print), print),
+      runShard(group, scratch, i, childEnv(env, print), { report: print, echo: print && i === 0 }),
     ),
   );
+  if (print) for (const shard of shards.slice(1)) process.stdout.write(shard.output);
   rmSync(scratch, { recursive: true, force: true });
   const records = shards.flatMap((s) => s.records);
   const timings = records.filter((r): r is FileTiming => 'file' in r);

@@ -253,7 +253,11 @@ export function inheritedFiles(): { copy: string; source: string }[] {
 }
 
 /** Copy inherited files that differ from their source (or, checking, name them). */
-export function syncInherited(check: boolean, files = inheritedFiles()): string[] {
+export function syncInherited(
+  check: boolean,
+  files = inheritedFiles(),
+  say: (line: string) => void = console.log,
+): string[] {
   const problems: string[] = [];
   for (const { copy, source } of files) {
     if (!existsSync(source)) {
@@ -269,7 +273,7 @@ export function syncInherited(check: boolean, files = inheritedFiles()): string[
       );
     } else {
       writeFileSync(copy, want);
-      console.log(`updated ${rel(copy)} from ${rel(source)}`);
+      say(`updated ${rel(copy)} from ${rel(source)}`);
     }
   }
   return problems;

@@ -50,12 +50,12 @@ for (const failure of tests.results.filter((r) => !r.ok)) {
 if (tests.results.length === 0) {
   console.log(`No test ran: ${tests.output.trim().split('\n').slice(-5).join('\n')}`);
 }
-// Where the time goes: the five slowest files (they run side by side, so
-// their times add up to more than the run's).
+// Where the time goes: the five slowest files. They run side by side, each
+// waiting its turn for a core, so their times add up to more than the run's.
 const slowest = [...tests.timings].sort((a, b) => b.ms - a.ms).slice(0, 5);
 if (slowest.length > 0)
   console.log(
-    `Slowest: ${slowest.map((t) => `${t.file} ${(t.ms / 1000).toFixed(1)} s`).join(', ')}`,
+    `Slowest files (side by side): ${slowest.map((t) => `${t.file} ${(t.ms / 1000).toFixed(1)} s`).join(', ')}`,
   );
 console.log(`${files.length} test files, ${seconds} s`);
 console.log(
