@@ -90,6 +90,20 @@ checkpoint(6, () => {
       assert.equal(config.key.export().toString(), SECRET, 'The key holds the bytes of JWT_SECRET');
     });
 
+    test('JWT_SECRET is counted in bytes, not characters (UTF-8)', () => {
+      // 16 characters of 2 bytes each: 32 bytes, as long as a key must be.
+      const value = 'äöüéèàçñåøæœßþðł';
+      assert.equal(value.length, 16);
+      let key: { export(): Buffer } | undefined;
+      assert.doesNotThrow(
+        () => {
+          key = step.loadConfig({ JWT_SECRET: value }).key;
+        },
+        `JWT_SECRET=${JSON.stringify(value)} is 16 characters but 32 bytes: long enough (count Buffer.from(value, 'utf8').length)`,
+      );
+      assert.equal(key?.export().length, 32, 'The key holds the 32 bytes of the UTF-8 text');
+    });
+
     test('without JWT_SECRET a random key is made, with a warning', () => {
       const warnings: string[] = [];
       const a = step.loadConfig({}, (m) => warnings.push(m));
@@ -272,8 +286,12 @@ checkpoint(6, () => {
     });
 
     test('a name from Object.prototype is not a user', async () => {
-      assert.equal(await step.checkUser({}, '__proto__', 'x', async () => true), false);
-      assert.equal(await step.checkUser({}, 'constructor', 'x', async () => true), false);
+      for (const name of ['__proto__', 'constructor'])
+        assert.equal(
+          await step.checkUser({}, name, 'x', async () => true),
+          false,
+          `"${name}" is not a user, though users["${name}"] exists on every object: Object.hasOwn(users, name) first`,
+        );
     });
   });
 

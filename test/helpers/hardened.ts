@@ -338,6 +338,8 @@ export function forgedTokens(h: Hardened): [string, () => string][] {
     ],
     ['a token living ten years', () => token({ exp: h.clock.now + 10 * 365 * 86400 })],
     ['a token without exp', () => token({ exp: undefined })],
+    ['exp not a whole second', () => token({ exp: h.clock.now + 10.5 })],
+    ['iat not a whole second', () => token({ iat: h.clock.now - 0.5 })],
     ['a token without iat', () => token({ iat: undefined })],
     ['a token without sub', () => token({ sub: undefined })],
     [
