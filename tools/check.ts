@@ -173,6 +173,14 @@ export function stepReport(
   lines.push(
     `  ${mine.length - failures.length} of ${mine.length} tests pass. ${found.length === 1 ? 'One thing' : `${found.length} things`} to fix:`,
   );
+  // A mistake that an unfinished earlier part's tests show too is that
+  // part's: it is named rather than a hint of this part.
+  const theirs = (m: Mistake) =>
+    unfinished.find((p) =>
+      result.results.some(
+        (r) => !r.ok && inPart(step, p, r) && mistakeOf(r) === mistakeOf(m.tests[0]!),
+      ),
+    );
   for (const m of found) {
     const count = m.tests.length === 1 ? '1 test' : `${m.tests.length} tests`;
     lines.push(`  ${red('x')} ${m.what} ${dim(`(${count})`)}`);
@@ -181,7 +189,12 @@ export function stepReport(
     if (example.message && example.message !== m.what)
       lines.push(dim(`           ${example.message}`));
     const hint = m.hints[0];
-    if (hint)
+    const earlier = theirs(m);
+    if (earlier)
+      lines.push(
+        yellow(`      the same mistake as in part "${earlier}": it goes once that part passes`),
+      );
+    else if (hint)
       lines.push(
         yellow(
           `      hint ${hint.number}, "${hint.title}": npm run hint ${step.number} ${hint.number}`,
