@@ -568,7 +568,9 @@ describe('learner tooling', { concurrency: true }, () => {
       assert.ok(ignoredByGit(redisDataDir(findStep(9))), 'No Redis data lands in a commit');
       const dir = path.join(scratch, 'redis');
       const set = async (url: string, value?: string) => {
-        const client = createClient({ url });
+        // Redis syncs its file before each answer: on a machine busy with
+        // every test at once, its first answer can take seconds.
+        const client = createClient({ url, socket: { connectTimeout: 30_000 } });
         await client.connect();
         try {
           if (value !== undefined) await client.set('revoked:jti', value);

@@ -3,9 +3,10 @@
 // checkpoint proof and the hint table both run them through here.
 //
 // A run takes one folder per step (STEP_DIRS), so copies go in rounds: the
-// k-th copy of each step in round k, one process per round, one round per
-// core at a time. The results of a copy are kept (test/helpers/cache.ts) by
-// the hash of what they depend on: every file of the copy as made, the step's
+// k-th copy of each step in round k, one process per round, as many at a
+// time as there are cores but one (the test files beside them need it).
+// The results of a copy are kept (test/helpers/cache.ts) by the hash of
+// what they depend on: every file of the copy as made, the step's
 // test file and every file it imports, the runner, the lockfile and Node. A
 // second run of unchanged copies runs no checkpoint; its assertions still run.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -142,7 +143,10 @@ export async function runCopies(copies: Copy[], cache: string) {
           );
         }
       }),
-      availableParallelism(),
+      // One core is left to the test files running beside these runs: more
+      // would only make everything wait (and timers, such as the stores'
+      // one second, run out).
+      Math.max(1, availableParallelism() - 1),
     );
   } finally {
     rmSync(scratch, { recursive: true, force: true });
