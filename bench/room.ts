@@ -17,6 +17,7 @@ import { freePort } from '../tools/ports.ts';
 import { reportToRoom, roomReport } from '../tools/room/client.ts';
 import { joinedFile, writeJson } from '../tools/room/files.ts';
 import { findStep, root } from '../tools/steps.ts';
+import { checkArgs } from '../tools/check.ts';
 import { startFrom } from '../tools/workspace.ts';
 
 export interface RoomBenchOptions {
@@ -123,21 +124,11 @@ async function startRoom(dir: string) {
 /** The check of step 2 on step 1's code, timed, with the room files in `dir`. */
 function timedCheck(workspace: string, dir: string): Promise<number> {
   const started = performance.now();
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      '--test-reporter=./tools/check-reporter.mjs',
-      '--test-reporter-destination=stdout',
-      'tools/check.ts',
-      '2',
-      '--dir',
-      workspace,
-      '--quiet',
-    ],
-    { cwd: root, env: { ...process.env, ROOM_DIR: dir }, stdio: 'ignore' },
-  );
+  const child = spawn(process.execPath, checkArgs(['2', '--dir', workspace, '--quiet']), {
+    cwd: root,
+    env: { ...process.env, ROOM_DIR: dir },
+    stdio: 'ignore',
+  });
   return new Promise((resolve) => child.on('exit', () => resolve(performance.now() - started)));
 }
 

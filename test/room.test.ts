@@ -21,6 +21,7 @@ import { listenRoom, type Limits, type RunningRoom } from '../tools/room/server.
 import { Room } from '../tools/room/store.ts';
 import { endOfDay } from '../tools/room/tokens.ts';
 import { findStep, root } from '../tools/steps.ts';
+import { checkArgs } from '../tools/check.ts';
 import { startFrom } from '../tools/workspace.ts';
 import { browserSkip, launchChromium, waitForText, type Browser } from './helpers/browser.ts';
 import { request, show, type Answer } from './helpers/http.ts';
@@ -319,20 +320,7 @@ describe('room', { concurrency: true }, () => {
           ROOM_DEADLINE_MS: '10000',
         };
         delete env.NODE_TEST_CONTEXT;
-        return run(
-          process.execPath,
-          [
-            '--import',
-            'tsx',
-            '--test-reporter=./tools/check-reporter.mjs',
-            '--test-reporter-destination=stdout',
-            'tools/check.ts',
-            '2',
-            '--dir',
-            workspace,
-          ],
-          { cwd: root, env },
-        );
+        return run(process.execPath, checkArgs(['2', '--dir', workspace]), { cwd: root, env });
       };
       runs = await Promise.all([check(liveDir), check(downDir)]);
     });

@@ -336,31 +336,32 @@ function runChecks(chosen: Step[], options: CheckOptions): void {
   });
 }
 
+/** Node's arguments for npm run check with these of its own: for a process of its own. */
+export function checkArgs(args: string[]): string[] {
+  return [
+    '--import',
+    'tsx',
+    `--test-reporter=${pathToFileURL(REPORTER).href}`,
+    '--test-reporter-destination=stdout',
+    fileURLToPath(import.meta.url),
+    ...args,
+  ];
+}
+
 /** Run the check in a process of its own, as npm run check does; resolves with its exit status. */
 function checkInChild(args: string[]): Promise<number> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      `--test-reporter=${pathToFileURL(REPORTER).href}`,
-      '--test-reporter-destination=stdout',
-      fileURLToPath(import.meta.url),
-      ...args,
-    ],
-    {
-      cwd: root,
-      stdio: 'inherit',
-      // Without npm's settings: the arguments above are complete, and a flag npm
-      // took (npm_config_watch=true) would be read again and refused.
-      env: {
-        ...Object.fromEntries(
-          Object.entries(process.env).filter(([name]) => !name.startsWith('npm_config_')),
-        ),
-        NODE_TEST_CONTEXT: undefined,
-      },
+  const child = spawn(process.execPath, checkArgs(args), {
+    cwd: root,
+    stdio: 'inherit',
+    // Without npm's settings: the arguments above are complete, and a flag npm
+    // took (npm_config_watch=true) would be read again and refused.
+    env: {
+      ...Object.fromEntries(
+        Object.entries(process.env).filter(([name]) => !name.startsWith('npm_config_')),
+      ),
+      NODE_TEST_CONTEXT: undefined,
     },
-  );
+  });
   return new Promise((resolve) => child.on('close', (code) => resolve(code ?? 1)));
 }
 
