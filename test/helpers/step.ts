@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe } from 'node:test';
@@ -152,6 +152,9 @@ export function serveStep(n: number, name = 'app'): { readonly url: string } {
   return serve(async () => exportedApp(await importStep(n), n, name));
 }
 
+/** Tells runFile, from inside the child, that it listened. */
+const reportListening = new URL('./report-listening.ts', import.meta.url).href;
+
 export interface FileRun {
   /** The exit status, or null when it was killed: it listened, or still ran after `ms`. */
   status: number | null;
@@ -174,29 +177,23 @@ export async function runFile(
 ): Promise<FileRun> {
   const port = await freePort();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', file], {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--import', reportListening, file], {
       env: { ...process.env, PORT: String(port), ...env },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       timeout: ms,
     });
     let stdout = '';
     let stderr = '';
     let listened = false;
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk));
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));
     // Listening is the answer already: no need to wait out `ms`.
-    const probe = setInterval(() => {
-      const socket = connect(port, '127.0.0.1');
-      socket.on('connect', () => {
-        listened = true;
-        socket.destroy();
-        child.kill();
-      });
-      socket.on('error', () => socket.destroy());
-    }, 100);
-    child.on('close', (status) => {
-      clearInterval(probe);
-      resolve({ status, listened, stdout, stderr });
+    child.on('message', (message) => {
+      if (message !== 'listening') return;
+      listened = true;
+      child.kill();
     });
+    child.on('close', (status) => resolve({ status, listened, stdout, stderr }));
   });
 }
 
