@@ -56,6 +56,12 @@ export interface Server {
 }
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/**
+ * What a run kept to go faster next time (the typecheck's build info, the
+ * tests' proven results): in node_modules, so never committed and gone on a
+ * fresh clone.
+ */
+export const cacheDir = path.join(root, 'node_modules', '.cache', 'jwt-koa-workshop');
 export const steps: Step[] = JSON.parse(
   readFileSync(path.join(root, 'steps', 'steps.json'), 'utf8'),
 );

@@ -6,13 +6,14 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { run } from './child.ts';
 import { runTests } from './run-tests.ts';
-import { rel, root, steps, testFile } from './steps.ts';
+import { cacheDir, rel, root, steps, testFile } from './steps.ts';
 
 async function typecheck(): Promise<{ ok: boolean; output: string }> {
   const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-  const { code, output } = await run(process.execPath, [tsc, '--noEmit', '-p', root], {
-    cwd: root,
-  });
+  // Incremental: a second run reads what the first one learned (0.7 s, not 2 s).
+  const buildInfo = path.join(cacheDir, 'tsbuildinfo');
+  const args = [tsc, '--noEmit', '-p', root, '--incremental', '--tsBuildInfoFile', buildInfo];
+  const { code, output } = await run(process.execPath, args, { cwd: root });
   return { ok: code === 0, output };
 }
 

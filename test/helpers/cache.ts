@@ -5,9 +5,9 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { root } from '../../tools/steps.ts';
+import { cacheDir } from '../../tools/steps.ts';
 
-export const cacheDir = path.join(root, 'node_modules', '.cache', 'jwt-koa-workshop');
+export { cacheDir };
 
 /** A key from every input of a check: change any of them and it is checked again. */
 export function cacheKey(...inputs: (string | Buffer)[]): string {

@@ -86,7 +86,14 @@ function send(
         );
       });
     });
-    req.on('error', reject);
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      // A kept-alive connection the server closed as idle just as this
+      // request went out on it: the server never read the request, and any
+      // client sends it again (as node's documentation of reusedSocket shows).
+      if (req.reusedSocket && err.code === 'ECONNRESET')
+        send(url, method, headers, body, sent, from).then(resolve, reject);
+      else reject(err);
+    });
     req.end(payload);
   });
 }
