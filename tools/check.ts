@@ -126,13 +126,20 @@ export function buildsOn(result: StepResult, part: string): string[] {
   const { step } = result;
   const parts = step.parts ?? [];
   const at = parts.findIndex((p) => p.id === part);
-  const earlier = parts.slice(0, Math.max(0, at));
-  const failing = (id: string) => result.results.filter((r) => !r.ok && inPart(step, id, r));
-  const own = new Set(failing(part).map(mistakeOf));
+  const earlier = parts.slice(0, Math.max(0, at)).map((p) => p.id);
   const lesson = loadExercise(step)?.markers.some((m) => m.part === part) ?? false;
-  return earlier
-    .filter((p) => failing(p.id).some((r) => !lesson || own.has(mistakeOf(r))))
-    .map((p) => p.id);
+  if (!lesson) return partsShowing(result, earlier);
+  const own = result.results.filter((r) => !r.ok && inPart(step, part, r));
+  return partsShowing(result, earlier, new Set(own.map(mistakeOf)));
+}
+
+/** Those of `parts` with a failing test: any, or one showing one of these mistakes. */
+function partsShowing(result: StepResult, parts: string[], shown?: Set<string>): string[] {
+  return parts.filter((part) =>
+    result.results.some(
+      (r) => !r.ok && inPart(result.step, part, r) && (!shown || shown.has(mistakeOf(r))),
+    ),
+  );
 }
 
 const testName = (r: TestResult) => [...r.suites.slice(1), r.name].join(' > ');
@@ -176,11 +183,7 @@ export function stepReport(
   // A mistake that an unfinished earlier part's tests show too is that
   // part's: it is named rather than a hint of this part.
   const theirs = (m: Mistake) =>
-    unfinished.find((p) =>
-      result.results.some(
-        (r) => !r.ok && inPart(step, p, r) && mistakeOf(r) === mistakeOf(m.tests[0]!),
-      ),
-    );
+    partsShowing(result, unfinished, new Set([mistakeOf(m.tests[0]!)]))[0];
   for (const m of found) {
     const count = m.tests.length === 1 ? '1 test' : `${m.tests.length} tests`;
     lines.push(`  ${red('x')} ${m.what} ${dim(`(${count})`)}`);

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { scryptSync } from 'node:crypto';
 import { test } from 'node:test';
-import { basic, get, request, show, type Answer } from './http.ts';
+import { basic, get, request, show, tally, type Answer } from './http.ts';
 import { canListenOn } from '../../tools/ports.ts';
 import { inProof } from './step.ts';
 import { exportedApp, listen, type Listenable } from './step.ts';
@@ -624,12 +624,12 @@ export function throttleRules(step: ThrottledStep): void {
       assert.equal(
         statuses.filter((s) => s === 401).length,
         5,
-        `Each attempt is counted before its hash, so only 5 get as far as a 401, got ${JSON.stringify(statuses)}`,
+        `Each attempt is counted before its hash, so only 5 get as far as a 401, got ${tally(statuses)}`,
       );
       assert.equal(
         statuses.filter((s) => s === 429).length,
         45,
-        `The other 45 get 429 at once, got ${JSON.stringify(statuses)}`,
+        `The other 45 get 429 at once, got ${tally(statuses)}`,
       );
     });
   });
@@ -749,7 +749,7 @@ export function throttleRules(step: ThrottledStep): void {
       const statuses = (await Promise.all(flood)).map((res) => res.status);
       assert.ok(
         statuses.filter((s) => s === 429).length > 24 * 8 - limits.account.failures - 1,
-        `The flood trips the account's limit of ${limits.account.failures}: got ${JSON.stringify(statuses)}`,
+        `The flood trips the account's limit of ${limits.account.failures}: got ${tally(statuses)}`,
       );
       const during = await alice;
       assert.equal(

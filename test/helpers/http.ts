@@ -126,6 +126,16 @@ export function answer(
   };
 }
 
+/** Many statuses in a few words, most frequent first: "45 × 429, 5 × 401". */
+export function tally(statuses: number[]): string {
+  const counts = new Map<number, number>();
+  for (const status of statuses) counts.set(status, (counts.get(status) ?? 0) + 1);
+  return [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .map(([status, count]) => `${count} × ${status}`)
+    .join(', ');
+}
+
 /** A value cut short: tokens and bodies run long, and the start says what they are. */
 const cut = (text: string, width: number) =>
   text.length > width ? `${text.slice(0, width - 3)}...` : text;
@@ -160,7 +170,9 @@ export function noteServerError(url: string, err: Error): void {
 
 /** The answer, for assertion messages: status and the start of the body, and for a 500 what was thrown. */
 export function show(answer: Answer): string {
-  const body = answer.text.length > 200 ? `${answer.text.slice(0, 200)}...` : answer.text;
+  // A token in the body is cut to its start: the rest of the body says more.
+  const text = answer.text.replace(/eyJ[\w-]{16}[\w-]*\.[\w-]*\.[\w-]*/g, (jwt) => cut(jwt, 23));
+  const body = cut(text, 200);
   let origin = '';
   try {
     origin = new URL(answer.url ?? '').origin;
