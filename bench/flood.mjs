@@ -3,12 +3,12 @@
 // counts them as one client. autocannon has no option for the source
 // address: its connections are made with net.connect(port, host), which is
 // wrapped here to bind them. Plain JavaScript: it starts without a loader.
-// Input (argv[2], JSON): { url, headers, connections, seconds, rate?, from }
+// Input (argv[2], JSON): { url, headers, connections, seconds, rate?, amount?, from }
 // Output: one JSON object, { rps, statuses: { "429": n, ... }, errors }.
 import net from 'node:net';
 import autocannon from 'autocannon';
 
-const { url, headers, connections, seconds, rate, from } = JSON.parse(process.argv[2]);
+const { url, headers, connections, seconds, rate, amount, from } = JSON.parse(process.argv[2]);
 const connect = net.connect;
 net.connect = (...args) =>
   typeof args[0] === 'number'
@@ -18,7 +18,13 @@ net.connect = (...args) =>
 const statuses = {};
 const result = await new Promise((resolve, reject) => {
   const flood = autocannon(
-    { url, headers, connections, duration: seconds, ...(rate ? { overallRate: rate } : {}) },
+    {
+      url,
+      headers,
+      connections,
+      ...(amount ? { amount } : { duration: seconds }),
+      ...(rate ? { overallRate: rate } : {}),
+    },
     (err, done) => (err ? reject(err) : resolve(done)),
   );
   flood.on('response', (_client, status) => (statuses[status] = (statuses[status] ?? 0) + 1));

@@ -31,6 +31,12 @@ export interface FloodOptions {
   dirs?: Record<number, string>;
   /** Cap the flood and the probe at this many requests a second each (a small test run); no cap by default. */
   rate?: number;
+  /**
+   * Send this many flood requests and wait for every answer, rather than
+   * flooding for `seconds` (a small test run: on a busy machine a window of
+   * a few seconds may close before the first wrong password is answered).
+   */
+  amount?: number;
 }
 
 export type Flooded = '/unprotected' | '/login';
@@ -175,6 +181,7 @@ export async function floodBenchmark(
                 connections: options.connections,
                 seconds: options.seconds,
                 rate: options.rate,
+                amount: options.amount,
                 from: FLOOD_FROM,
               },
               pinned,
