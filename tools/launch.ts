@@ -259,7 +259,7 @@ export async function runInForeground(
     const port = await freePortRun(ports.length);
     const retry = options.retry?.(port) ?? `npm run step -- ${step.number} --port ${port}`;
     fail(
-      `Cannot start: ${problems.join(', ')}. Stop what uses it (another npm run step?), or pick another port: ${retry}`,
+      `Cannot start: ${problems.join(', ')}. Stop what uses ${problems.length > 1 ? 'them' : 'it'} (another npm run step?), or pick another port: ${retry}`,
     );
   }
   const env: Record<string, string> = {};
