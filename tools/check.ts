@@ -193,6 +193,9 @@ export function stepReport(
       lines.push(dim(`           ${example.message}`));
     const hint = m.hints[0];
     const earlier = theirs(m);
+    const everyTest = !earlier && !hint && m.tests.length === mine.length && mine.length > 3;
+    // Said below, in the advice for an error that stops every test.
+    if (example.thrown && !everyTest) lines.push(dim(`           thrown at ${example.thrown}`));
     if (earlier)
       lines.push(
         yellow(`      the same mistake as in part "${earlier}": it goes once that part passes`),
@@ -203,14 +206,17 @@ export function stepReport(
           `      hint ${hint.number}, "${hint.title}": npm run hint ${step.number} ${hint.number}`,
         ),
       );
-    else if (m.tests.length === mine.length && mine.length > 3) {
+    else if (everyTest) {
       // An error of the code itself (it does not compile, or throws as it
       // loads) is fixed where it points, not by starting over.
-      const crashed = /^\w*Error\b/.test(m.what) || /\.(?:ts|mjs|js):\d+/.test(m.what);
+      const crashed =
+        example.thrown !== undefined ||
+        /^\w*Error\b/.test(m.what) ||
+        /\.(?:ts|mjs|js):\d+/.test(m.what);
       lines.push(
         yellow(
           crashed
-            ? `      Every test stops at this: the code does not load. Fix it where the message points (npm run dev shows the same error), then check again.`
+            ? `      Every test stops at this error of the code itself. Fix it ${example.thrown ? `at ${example.thrown}` : 'where the message points'} (npm run dev shows the same error), then check again.`
             : `      Every test stops at this: the code is not yet in the shape step ${step.number} wants. npm run exercise ${step.number} hands out its task and TODO markers.`,
         ),
       );

@@ -5,6 +5,7 @@
 // The shape of a line is TestResult in run-tests.ts.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { thrownAt } from './thrown-at.mjs';
 
 /** A value as a learner would write it, cut short when long. */
 function show(value, width = 80) {
@@ -77,7 +78,10 @@ function wantedAndGot(err) {
   }
 }
 
-/** The failure in a learner's words: { message, detail } where detail is "expected X, got Y". */
+/**
+ * The failure in a learner's words: { message, detail, thrown } where detail
+ * is "expected X, got Y" and thrown where the code under test threw it.
+ */
 function describe(error) {
   let err = error;
   // node:test wraps a failure in ERR_TEST_FAILURE; the assertion is its cause.
@@ -103,7 +107,9 @@ function describe(error) {
     const name =
       err?.name && err.name !== 'Error' && !first.startsWith(err.name) ? `${err.name}: ` : '';
     const status = typeof err?.cause?.status === 'number' ? ` (HTTP ${err.cause.status})` : '';
-    return { message: `${name}${first}${status}` };
+    // Where the learner's code threw it: a message such as "chars is not
+    // defined" says what, not where.
+    return { message: `${name}${first}${status}`, thrown: thrownAt(err) };
   }
   // assert.throws() that saw nothing thrown: say that in words, after the test's own.
   const missing = /^Missing expected (exception|rejection)(?: \([^)]*\))?[.:]?\s*(.*)$/.exec(first);

@@ -31,6 +31,8 @@ export interface TestResult {
   detail?: string;
   /** Where it failed: the test's file and line ("test/helpers/hardened.ts:244"), or its file. */
   at?: string;
+  /** For an error of the code under test, not an assertion: where it was thrown ("workspace/config.ts:48"). */
+  thrown?: string;
 }
 
 export interface RunOptions {

@@ -1,7 +1,7 @@
 // Small HTTP helpers for checkpoint tests: one request, the whole answer,
 // and in an assertion message both: what was sent, and what came.
 import http from 'node:http';
-import path from 'node:path';
+import { thrownAt } from '../../tools/thrown-at.mjs';
 
 export { basic } from '../../tools/token.ts';
 
@@ -180,19 +180,10 @@ export function show(answer: Answer): string {
     // no URL: nothing to look up
   }
   const err = answer.status === 500 ? thrown.get(origin) : undefined;
+  const where = err && thrownAt(err);
   const cause = err
-    ? ` (uncaught ${err.name}: ${err.message.split('\n')[0]!.slice(0, 120)}${thrownAt(err)})`
+    ? ` (uncaught ${err.name}: ${err.message.split('\n')[0]!.slice(0, 120)}${where ? `, at ${where}` : ''})`
     : '';
   const sent = answer.sent ? ` to ${describeRequest(answer.sent)}` : '';
   return `got ${answer.status} ${JSON.stringify(body)}${sent}${cause}`;
-}
-
-/** Where in the code under test an error was thrown (", at workspace/app.ts:42"), when the stack says. */
-function thrownAt(err: Error): string {
-  for (const line of (err.stack ?? '').split('\n').slice(1)) {
-    const where = /(?:file:\/\/)?((?:[A-Za-z]:)?[^\s()]+\.(?:ts|mjs|js)):(\d+):\d+/.exec(line);
-    if (!where || where[1]!.includes('node_modules') || where[1]!.startsWith('node:')) continue;
-    return `, at ${path.relative(process.cwd(), where[1]!).replaceAll('\\', '/')}:${where[2]}`;
-  }
-  return '';
 }
