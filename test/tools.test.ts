@@ -5,6 +5,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'no
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import jwt from 'jsonwebtoken';
 import { createClient } from 'redis';
 import { checkReport, checkpoints, mistakes } from '../tools/check.ts';
@@ -445,7 +446,7 @@ describe('learner tooling', { concurrency: true }, () => {
     );
   });
 
-  test('check says in one line when the folder holds another step', () => {
+  test('check says in one line when the folder holds another step, or when workspace/ holds the one checked', () => {
     const { text } = checkReport([{ step: findStep(6), results: [], passed: 0, failed: 0 }], {
       steps: [6],
       dir: path.join(root, 'workspace'),
@@ -456,6 +457,20 @@ describe('learner tooling', { concurrency: true }, () => {
     assert.match(
       text,
       /^workspace\/ holds step 9's code, not step 6's: npm run check -- 9 --dir workspace checks it against its own step\.$/m,
+    );
+    // Without --dir, with that step's exercise in workspace/: the reference
+    // passes, and the learner is told how to check their own code.
+    const reference = checkReport([{ step: findStep(6), results: [], passed: 0, failed: 0 }], {
+      steps: [6],
+      part: 'key',
+      coach: false,
+      quiet: true,
+      workspace: { step: 6, words: 'the exercise for step 6' },
+    });
+    assert.match(
+      reference.text,
+      /^That was the reference code\. workspace\/ holds the exercise for step 6: npm run check -- 6 --dir workspace --part key checks yours\.$/m,
+      'A check without --dir says which command checks the exercise in workspace/',
     );
   });
 
@@ -512,25 +527,31 @@ describe('learner tooling', { concurrency: true }, () => {
       const shell = follow(
         'sh',
         ['-c', `"${process.execPath}" --import tsx "${script}" 1 --port ${port}; echo ended`],
-        { cwd: root, env: { ...process.env, PORT: '' } },
+        // A process group of its own: whatever the test finds, it ends it all.
+        { cwd: root, env: { ...process.env, PORT: '' }, detached: true },
       );
       try {
         await shell.next(/listening/);
         shell.child.kill('SIGTERM');
-        await shell.exited;
-        // The launcher, now without its parent, sees it within a second and stops.
-        let free: string | undefined = 'busy';
-        for (let i = 0; i < 100 && free !== undefined; i++) {
-          free = await portProblem(port);
-          if (free !== undefined) await new Promise((resolve) => setTimeout(resolve, 100));
-        }
+        // The shell ends at once; its output closes only when the launcher,
+        // which writes to it too, has ended: within a second of seeing its
+        // parent gone, its servers stopped first.
+        const ended = await Promise.race([
+          shell.exited.then(() => true),
+          delay(10_000, false, { ref: false }),
+        ]);
+        assert.ok(ended, 'The launcher still runs 10 s after the shell that ran it was killed');
         assert.equal(
-          free,
+          await portProblem(port),
           undefined,
-          `Step 01 still holds port ${port} 10 s after the shell that ran it was killed`,
+          `Step 01 still holds port ${port} after the shell that ran it was killed`,
         );
       } finally {
-        shell.child.kill('SIGKILL');
+        try {
+          process.kill(-shell.child.pid!, 'SIGKILL');
+        } catch {
+          // the group has ended already
+        }
       }
     },
   );

@@ -53,7 +53,7 @@ export interface Following {
 export function follow(
   command: string,
   args: string[],
-  options: Pick<SpawnOptions, 'cwd' | 'env'> = {},
+  options: Pick<SpawnOptions, 'cwd' | 'env' | 'detached'> = {},
 ): Following {
   const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -93,4 +93,20 @@ export function follow(
       }
     },
   };
+}
+
+/**
+ * Call `stop` once, when this process's parent is gone. npm runs a script
+ * under a shell (or has the shell exec it), and a kill of npm reaches neither
+ * that script nor, through the shell, its child: left behind, a server would
+ * keep its port.
+ */
+export function whenParentGone(stop: () => void): void {
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(watch); // once: a second stop would not wait for the first
+    stop();
+  }, 500);
+  watch.unref();
 }

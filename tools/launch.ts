@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import path from 'node:path';
+import { whenParentGone } from './child.ts';
 import { bold, dim, fail } from './cli.ts';
 import { freePortRun, portProblem } from './ports.ts';
 import { startRedis, type RunningRedis } from './redis.ts';
@@ -222,14 +223,9 @@ function stopOnSignals(): void {
       process.exit(signal === 'SIGINT' ? undefined : 128 + constants.signals[signal]);
     });
   }
-  // npm start runs this under a shell (node need-node && node step): a kill
-  // of npm reaches that shell, which ends without passing it on. Left behind,
-  // this process would keep the ports: once its parent is gone, it stops too.
-  const parent = process.ppid;
-  const watch = setInterval(() => {
-    if (process.ppid !== parent) process.emit('SIGHUP');
-  }, 500);
-  watch.unref();
+  // npm start runs this under a shell (node need-node && node step): once
+  // npm is gone, so is this, its servers stopped first.
+  whenParentGone(() => process.emit('SIGHUP'));
 }
 
 /** Where the --redis mode keeps Redis's data across restarts (git ignores it). */

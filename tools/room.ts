@@ -1,6 +1,7 @@
 // npm run room: the presenter's room. Attendees join it (npm run join) and
 // their checks report to it; the presenter's page shows the whole room, live.
 // Offline, no account: it listens on every interface of this machine.
+import { whenParentGone } from './child.ts';
 import { bold, cli, cyan, dim, fail, portArgument, yellow } from './cli.ts';
 import { portProblem } from './ports.ts';
 import { qrTerminal } from './qr.ts';
@@ -88,3 +89,5 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     void running.close().then(() => process.exit(0));
   });
 }
+// Stopped through npm (an editor's stop button): npm does not pass it on.
+whenParentGone(() => process.emit('SIGHUP'));
