@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildsOn, checkReport, inPart, type StepResult } from '../tools/check.ts';
-import type { TestResult } from '../tools/run-tests.ts';
+import { testName, type TestResult } from '../tools/run-tests.ts';
 import { handOut, handOutPart, loadExercise } from '../tools/exercise.ts';
 import { baseOf, root, steps, type Step } from '../tools/steps.ts';
 import { type Copy, runCopies } from './helpers/copies.ts';
@@ -23,8 +23,6 @@ const lessons = (step: Step) =>
 
 const failing = (result: StepResult, part: string) =>
   result.results.filter((r) => !r.ok && inPart(result.step, part, r));
-/** A test as check names it: its suites, then its name. */
-const full = (r: TestResult) => [...r.suites.slice(1), r.name].join(' > ');
 const names = (tests: { name: string }[]) =>
   tests
     .slice(0, 3)
@@ -161,8 +159,8 @@ describe('each exercise, and each part of one, fails its checkpoint', () => {
             // (c) A test that sees the lesson missing sees it whatever else is
             // missing too: on the exercise as handed out, every part is cut out.
             const exercise = results.find((r) => r.step === step)!;
-            const stillFailing = new Set(failing(exercise, part.id).map(full));
-            const passing = failing(cut, part.id).filter((r) => !stillFailing.has(full(r)));
+            const stillFailing = new Set(failing(exercise, part.id).map(testName));
+            const passing = failing(cut, part.id).filter((r) => !stillFailing.has(testName(r)));
             assert.deepEqual(
               passing.map((r) => r.name),
               [],

@@ -7,9 +7,9 @@ import path from 'node:path';
 import { describe } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { bold, cli, dim, fail, green, isMain, partArgument, red, userPath, yellow } from './cli.ts';
-import { describeWorkspace, isWorkspace, workspaceTarget } from './workspace.ts';
+import { defaultWorkspace, describeWorkspace, isWorkspace, workspaceTarget } from './workspace.ts';
 import { fit, loadExercise, type Hint } from './exercise.ts';
-import { ALL_FILES, runTests, type TestResult } from './run-tests.ts';
+import { ALL_FILES, runTests, testName, type TestResult } from './run-tests.ts';
 import { reportToRoom, roomReport } from './room/client.ts';
 import {
   checkpointName,
@@ -65,7 +65,7 @@ export interface Mistake {
 }
 
 /** What is wrong in one failed test, in the words that group it with others that fail the same way. */
-export function mistakeOf(failure: TestResult): string {
+function mistakeOf(failure: TestResult): string {
   const uncaught = /\(uncaught (.*)\)$/.exec(failure.message ?? '')?.[1];
   const got = /got (\d{3})\b/.exec(failure.message ?? '')?.[1];
   return failure.detail
@@ -141,8 +141,6 @@ function partsShowing(result: StepResult, parts: string[], shown?: Set<string>):
     ),
   );
 }
-
-const testName = (r: TestResult) => [...r.suites.slice(1), r.name].join(' > ');
 
 /** The report for one step: every test (reference code), or the mistakes (a learner's folder). */
 export function stepReport(
@@ -234,6 +232,8 @@ export interface CheckOptions {
   quiet: boolean;
   /** What the folder holds, by its manifest: the step, and in words ("step 9's code"). */
   holds?: { step: number; words: string };
+  /** Without --dir: what workspace/ holds, when it holds something. */
+  workspace?: { step: number; words: string };
 }
 
 /** Results of one run, as each step's StepResult (what checkpoints() returns). */
@@ -304,6 +304,15 @@ export function checkReport(
     out.push(
       yellow(
         `${where} holds ${options.holds.words}, not step ${only.step.number}'s: npm run check -- ${options.holds.step} --dir ${rel(dir!)} checks it against its own step.`,
+      ),
+    );
+  // Without --dir the reference code passes: a learner with an exercise in
+  // workspace/ meant that, most likely.
+  const mine = options.workspace;
+  if (dir === undefined && mine && only && summary.length === 1 && mine.step === only.step.number)
+    out.push(
+      yellow(
+        `That was the reference code. workspace/ holds ${mine.words}: npm run check -- ${mine.step} --dir workspace${part ? ` --part ${part}` : ''} checks yours.`,
       ),
     );
   // Joined to a room (npm run join): a check of the learner's own code sends its
@@ -426,14 +435,18 @@ Options:
   if (values.watch && values.dir === undefined)
     fail('--watch checks your own folder: npm run check -- <n> --dir workspace --watch');
   const dir = values.dir === undefined ? undefined : userPath(values.dir);
-  const held = dir === undefined ? undefined : workspaceTarget(dir);
+  const heldBy = (folder: string) => {
+    const step = workspaceTarget(folder);
+    return step && { step: step.number, words: describeWorkspace(folder)! };
+  };
   const options: CheckOptions = {
     steps: chosen.map((s) => s.number),
     dir,
     part: values.part,
     coach: dir !== undefined && !values.all,
     quiet: Boolean(values.quiet),
-    holds: held && { step: held.number, words: describeWorkspace(dir!)! },
+    holds: dir === undefined ? undefined : heldBy(dir),
+    workspace: dir === undefined ? heldBy(defaultWorkspace) : undefined,
   };
   // The arguments for a run of its own: as given, less --watch, and the folder made absolute.
   const args = [

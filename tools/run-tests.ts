@@ -35,6 +35,10 @@ export interface TestResult {
   thrown?: string;
 }
 
+/** A test as check names it: its suites below the file's, then its name. */
+export const testName = (r: Pick<TestResult, 'suites' | 'name'>): string =>
+  [...r.suites.slice(1), r.name].join(' > ');
+
 export interface RunOptions {
   files: string[];
   /** Extra environment, such as STEP_DIRS. */
@@ -79,7 +83,7 @@ function childEnv(extra: Record<string, string>, print: boolean): NodeJS.Process
  * Files split into `count` groups of about the same size, largest first, each
  * to the group with least so far: the groups run in processes side by side.
  */
-export function shardFiles(files: string[], count: number): string[][] {
+function shardFiles(files: string[], count: number): string[][] {
   const groups = Array.from({ length: Math.max(1, Math.min(count, files.length)) }, () => ({
     files: [] as string[],
     size: 0,

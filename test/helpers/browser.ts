@@ -84,7 +84,7 @@ export function browserSkip(chromium: string | undefined): false | string {
   return noBrowser();
 }
 
-// One Chromium for every test file of a run (they run in one process, side by
+// One Chromium for every test file of a test process (its files run side by
 // side): starting a browser costs a second of CPU. Each caller gets a handle
 // whose close() lets go of it; the last one closes the browser.
 let shared: { browser: Promise<Browser>; users: number } | undefined;

@@ -29,7 +29,7 @@ export interface Copy {
 }
 
 /** Local files a module imports, and theirs (absolute paths, sorted). */
-export function importClosure(start: string[]): string[] {
+function importClosure(start: string[]): string[] {
   const seen = new Set<string>();
   const todo = start.map((file) => path.resolve(root, file));
   for (let file = todo.pop(); file; file = todo.pop()) {

@@ -417,15 +417,6 @@ export function canUseOtherLoopbackAddresses(): Promise<boolean> {
   return otherAddresses;
 }
 
-/** GET from a given loopback address: the server sees it as ctx.ip. */
-export function getFrom(
-  address: string,
-  url: string,
-  headers: Record<string, string> = {},
-): Promise<Answer> {
-  return request(url, { headers }, address);
-}
-
 export interface ThrottledStep {
   /** The step's login service with these limits and this clock, and the throttle it counts with. */
   serve(limits: LoginLimits, now: () => number): { app: Listenable; throttle: Throttle };
@@ -475,10 +466,16 @@ export function hmacThrottleRules(n: number, step: () => HmacLoginStep, secret: 
     });
     const running = await listen(exportedApp({ app: step().createApp(config as never) }, n));
     const login = (from: string, password: string, cookie = '') =>
-      getFrom(from, `${running.url}/login`, {
-        ...basic('alice', password),
-        ...(cookie ? { Cookie: `device=${cookie}` } : {}),
-      });
+      request(
+        `${running.url}/login`,
+        {
+          headers: {
+            ...basic('alice', password),
+            ...(cookie ? { Cookie: `device=${cookie}` } : {}),
+          },
+        },
+        from,
+      );
     try {
       const first = await login('127.0.0.1', 'pyconid');
       const cookie = /device=([^;,\s]+)/.exec(first.headers.get('set-cookie') ?? '')?.[1];
@@ -561,7 +558,7 @@ export function throttleRules(step: ThrottledStep): void {
     }
   }
   const login = (url: string, from: string, user: string, password: string) =>
-    getFrom(from, `${url}/login`, basic(user, password));
+    request(`${url}/login`, { headers: basic(user, password) }, from);
 
   test('the limits: 5 misses at one account from one address, then a short wait; hashing two at a time', () => {
     const limits = step.limits();
@@ -789,14 +786,12 @@ export function throttleRules(step: ThrottledStep): void {
   test('X-Forwarded-For is not trusted: a client cannot pick the address it is counted under', async () => {
     await withLogin(async (url, _throttle, limits) => {
       for (let i = 1; i <= 6; i++)
-        await getFrom('127.0.0.1', `${url}/login`, {
-          ...basic('alice', `guess-${i}`),
-          'X-Forwarded-For': `10.0.0.${i}`,
+        await request(`${url}/login`, {
+          headers: { ...basic('alice', `guess-${i}`), 'X-Forwarded-For': `10.0.0.${i}` },
         });
       assertTooMany(
-        await getFrom('127.0.0.1', `${url}/login`, {
-          ...basic('alice', 'pyconid'),
-          'X-Forwarded-For': '10.0.0.99',
+        await request(`${url}/login`, {
+          headers: { ...basic('alice', 'pyconid'), 'X-Forwarded-For': '10.0.0.99' },
         }),
         'A new X-Forwarded-For each time',
         limits.accountAtAddress.wait,

@@ -43,10 +43,9 @@ export async function request(url: string, init: RequestInit = {}, from?: string
     (body == null || typeof body === 'string' || body instanceof URLSearchParams) &&
     (redirect === undefined || redirect === 'manual') &&
     Object.keys(rest).length === 0;
-  if (plain || from) {
-    if (!plain) throw new Error(`request() from ${from} sends a string body, and nothing else`);
-    return send(url, sent.method, sent.headers, body ?? undefined, sent, from);
-  }
+  if (from && !plain)
+    throw new Error(`request() from ${from} sends a string body, and nothing else`);
+  if (plain) return send(url, body ?? undefined, sent, from);
   const res = await fetch(url, { redirect: 'manual', ...init });
   return answer(res.url || url, res.status, res.headers, await res.text(), sent);
 }
@@ -57,12 +56,11 @@ export async function request(url: string, init: RequestInit = {}, from?: string
 // the same requests.
 function send(
   url: string,
-  method: string,
-  headers: Record<string, string>,
   body: string | URLSearchParams | undefined,
   sent: Omit<Sent, 'path'>,
   from?: string,
 ): Promise<Answer> {
+  const { method, headers } = sent;
   const out: Record<string, string> = { accept: '*/*', 'user-agent': 'node', ...headers };
   if (body !== undefined && !('content-type' in out))
     out['content-type'] =
@@ -91,7 +89,7 @@ function send(
       // request went out on it: the server never read the request, and any
       // client sends it again (as node's documentation of reusedSocket shows).
       if (req.reusedSocket && err.code === 'ECONNRESET')
-        send(url, method, headers, body, sent, from).then(resolve, reject);
+        send(url, body, sent, from).then(resolve, reject);
       else reject(err);
     });
     req.end(payload);

@@ -385,7 +385,7 @@ function keptResults(name: string) {
   };
 }
 
-export interface MeasureOptions {
+interface MeasureOptions {
   /**
    * Keep each slide's result by content under this name in
    * node_modules/.cache (test/helpers/cache.ts), with the browser to name.

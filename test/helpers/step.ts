@@ -158,7 +158,7 @@ const reportListening = new URL('./report-listening.ts', import.meta.url).href;
 export interface FileRun {
   /** The exit status, or null when it was killed: it listened, or still ran after `ms`. */
   status: number | null;
-  /** It answered on its port: a server that should have stopped started instead. */
+  /** It started listening (it says so itself): a server that should have stopped started instead. */
   listened: boolean;
   stdout: string;
   stderr: string;

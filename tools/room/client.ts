@@ -4,6 +4,7 @@
 // second or not at all, and it never changes what the check says.
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { dim } from '../cli.ts';
+import { testName } from '../run-tests.ts';
 import { joinedFile, readJson, removeFile, writeJson } from './files.ts';
 import type { Failing, Report } from './report.ts';
 
@@ -170,7 +171,7 @@ export function roomReport(
   mistakes: Mistake[],
 ): Report {
   const failing: Failing[] = mistakes.map((m) => ({
-    name: [...m.tests[0]!.suites.slice(1), m.tests[0]!.name].join(' > '),
+    name: testName(m.tests[0]!),
     hint: m.hints[0]?.number ?? null,
   }));
   return { step, part: part ?? null, passed, failed, failing };
