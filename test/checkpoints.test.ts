@@ -11,16 +11,12 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildsOn, checkReport, inPart, type StepResult } from '../tools/check.ts';
 import { testName, type TestResult } from '../tools/run-tests.ts';
-import { handOut, handOutPart, loadExercise } from '../tools/exercise.ts';
+import { handOut, handOutPart, lessonParts, loadExercise } from '../tools/exercise.ts';
 import { baseOf, root, steps, type Step } from '../tools/steps.ts';
 import { type Copy, runCopies } from './helpers/copies.ts';
 
 const built = steps.filter((step) => baseOf(step) !== undefined);
 const inParts = built.filter((step) => (step.parts ?? []).length > 0);
-/** The parts with a lesson of their own: markers in EXERCISE.md to cut it out with. */
-const lessons = (step: Step) =>
-  (step.parts ?? []).filter((p) => loadExercise(step)?.markers.some((m) => m.part === p.id));
-
 const failing = (result: StepResult, part: string) =>
   result.results.filter((r) => !r.ok && inPart(result.step, part, r));
 const names = (tests: { name: string }[]) =>
@@ -43,7 +39,7 @@ describe('each exercise, and each part of one, fails its checkpoint', () => {
   }));
   const cuts = new Map<Copy, string>();
   for (const step of inParts)
-    for (const part of lessons(step))
+    for (const part of lessonParts(step))
       cuts.set(
         { step, name: `without-${part.id}`, make: (dir) => handOutPart(step, part.id, dir) },
         part.id,
@@ -120,7 +116,7 @@ describe('each exercise, and each part of one, fails its checkpoint', () => {
 
       proof(`step ${step.slug}: a part with no lesson of its own comes last`, () => {
         const parts = step.parts!;
-        const own = lessons(step);
+        const own = lessonParts(step);
         for (const [i, part] of parts.entries())
           assert.ok(
             own.includes(part) || i === parts.length - 1,
@@ -128,7 +124,7 @@ describe('each exercise, and each part of one, fails its checkpoint', () => {
           );
       });
 
-      for (const part of lessons(step)) {
+      for (const part of lessonParts(step)) {
         proof(
           `step ${step.slug}, ${label(part.id)}: its tests fail without its lesson, and no other part's do`,
           () => {
@@ -179,7 +175,7 @@ describe('each exercise, and each part of one, fails its checkpoint', () => {
             // What the part's tests need: the earlier parts whose lesson, cut
             // alone, breaks them; all earlier ones for a part with no lesson.
             const earlier = parts.slice(0, i);
-            const needed = lessons(step).includes(part)
+            const needed = lessonParts(step).includes(part)
               ? earlier.filter((p) => {
                   const cut = withoutPart.get(step.number)?.get(p.id);
                   return cut !== undefined && failing(cut, part.id).length > 0;

@@ -17,7 +17,7 @@ import { findChromium } from '../tools/chromium.ts';
 import { loadExercise, type Hint } from '../tools/exercise.ts';
 import type { TestResult } from '../tools/run-tests.ts';
 import { findStep, stepDir, steps, type Step } from '../tools/steps.ts';
-import { copyStep, withoutRegionMarkers } from '../tools/workspace.ts';
+import { asInWorkspace, copyStep } from '../tools/workspace.ts';
 import { browserSkip } from './helpers/browser.ts';
 import { type Copy, runCopies } from './helpers/copies.ts';
 import { HINT_MUTATIONS, type HintMutation } from './fixtures/hint-mutations.ts';
@@ -37,8 +37,7 @@ const skipOf = (row: HintMutation) => (row.browser ? browserSkip(chromium) : fal
 function referenceText(row: HintMutation): string | undefined {
   const file = path.join(stepDir(findStep(row.step)), row.file);
   if (!existsSync(file)) return undefined;
-  const text = readFileSync(file, 'utf8');
-  return /\.(ts|js|mjs)$/.test(file) ? withoutRegionMarkers(text) : text;
+  return asInWorkspace(file, readFileSync(file, 'utf8'));
 }
 
 /** Why a row cannot be applied to its step, or undefined. */

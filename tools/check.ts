@@ -8,7 +8,7 @@ import { describe } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { bold, cli, dim, fail, green, isMain, partArgument, red, userPath, yellow } from './cli.ts';
 import { defaultWorkspace, describeWorkspace, isWorkspace, workspaceTarget } from './workspace.ts';
-import { fit, loadExercise, type Hint } from './exercise.ts';
+import { fit, lessonParts, loadExercise, type Hint } from './exercise.ts';
 import { ALL_FILES, runTests, testName, type TestResult } from './run-tests.ts';
 import { reportToRoom, roomReport } from './room/client.ts';
 import {
@@ -127,7 +127,7 @@ export function buildsOn(result: StepResult, part: string): string[] {
   const parts = step.parts ?? [];
   const at = parts.findIndex((p) => p.id === part);
   const earlier = parts.slice(0, Math.max(0, at)).map((p) => p.id);
-  const lesson = loadExercise(step)?.markers.some((m) => m.part === part) ?? false;
+  const lesson = lessonParts(step).some((p) => p.id === part);
   if (!lesson) return partsShowing(result, earlier);
   const own = result.results.filter((r) => !r.ok && inPart(step, part, r));
   return partsShowing(result, earlier, new Set(own.map(mistakeOf)));

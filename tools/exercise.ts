@@ -33,12 +33,12 @@ import {
 } from './cli.ts';
 import { baseOf, rel, stepDir, type Step } from './steps.ts';
 import {
+  asInWorkspace,
   copyStep,
   defaultWorkspace,
   listFiles,
   readmeFor,
   replaceWorkspace,
-  withoutRegionMarkers,
   writeManifest,
 } from './workspace.ts';
 
@@ -338,7 +338,7 @@ export function handOut(target: Step, dir: string): string[] {
       continue;
     }
     if (before.get(file) === text) continue;
-    if (/\.(ts|js|mjs)$/.test(file)) files.set(file, withoutRegionMarkers(text));
+    files.set(file, asInWorkspace(file, text));
     mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
     writeFileSync(path.join(dir, file), files.get(file)!);
   }
@@ -349,6 +349,12 @@ export function handOut(target: Step, dir: string): string[] {
     readmeFor(taskText(exercise.text, target), stepDir(target), dir, target),
   );
   return writeManifest(dir, { step: base.number, target: target.number });
+}
+
+/** The parts of a step with a lesson of their own: EXERCISE.md has markers that cut it out. */
+export function lessonParts(step: Step): NonNullable<Step['parts']> {
+  const markers = loadExercise(step)?.markers ?? [];
+  return (step.parts ?? []).filter((p) => markers.some((m) => m.part === p.id));
 }
 
 /**
@@ -372,10 +378,7 @@ export function handOutPart(target: Step, part: string, dir: string): string[] {
   applyMarkers(files, markers, fromStep);
   for (const [file, text] of files) {
     mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-    writeFileSync(
-      path.join(dir, file),
-      /\.(ts|js|mjs)$/.test(file) ? withoutRegionMarkers(text) : text,
-    );
+    writeFileSync(path.join(dir, file), asInWorkspace(file, text));
   }
   return writeManifest(dir, {
     step: baseOf(target)?.number ?? target.number,

@@ -129,8 +129,9 @@ export function writeManifest(dir: string, manifest: Omit<Manifest, 'files'>): s
 
 const REGION = /^[ \t]*\/\/[ \t]*#(end)?region\b.*\n/gm;
 
-/** Code without the region markers, which only the slides need. */
-export const withoutRegionMarkers = (code: string): string => code.replace(REGION, '');
+/** A step's file as a workspace holds it: code without the region markers, which only the slides need. */
+export const asInWorkspace = (file: string, text: string): string =>
+  /\.(ts|js|mjs)$/.test(file) ? text.replace(REGION, '') : text;
 
 /** Replace `dir` with a copy of the step's files, without the region markers. */
 export function copyStep(step: Step, dir: string): void {
@@ -139,9 +140,10 @@ export function copyStep(step: Step, dir: string): void {
     recursive: true,
     filter: (source) => !NOT_COPIED.has(path.basename(source)),
   });
-  for (const file of listFiles(dir).filter((f) => /\.(ts|js|mjs)$/.test(f))) {
+  for (const file of listFiles(dir)) {
     const full = path.join(dir, file);
-    writeFileSync(full, withoutRegionMarkers(readFileSync(full, 'utf8')));
+    const text = readFileSync(full, 'utf8');
+    if (asInWorkspace(file, text) !== text) writeFileSync(full, asInWorkspace(file, text));
   }
   const readme = path.join(dir, 'README.md');
   if (existsSync(readme))
