@@ -507,7 +507,11 @@ describe('learner tooling', { concurrency: true }, () => {
       // A few seconds at most (3 s for the servers to stop, then they are
       // killed); the bound leaves room for a machine running the whole suite.
       assert.ok(seconds < 10, `It ended ${seconds.toFixed(1)} s after SIGTERM`);
-      assert.equal(code, 143, 'With the status a shell gives a program that SIGTERM ended');
+      assert.equal(
+        code,
+        143,
+        `With the status a shell gives a program that SIGTERM ended; it printed:\n${start.output()}`,
+      );
       assert.deepEqual(
         await Promise.all([0, 1, 2].map((i) => portProblem(base + i))),
         [undefined, undefined, undefined],

@@ -8,28 +8,22 @@ export async function freePort(): Promise<number> {
   return (await freePorts(1))[0]!;
 }
 
+// Ports for another process to listen on are picked below 32768, at random:
+// no system hands out ports there to a listen(0) (Linux's ephemeral range
+// starts at 32768, macOS's and Windows's at 49152). From that range, a port
+// that was free could be taken by any server asking for "any free port" in
+// the second or so before the process it was meant for listens.
+const FIRST = 20000;
+const PAST = 32768;
+
 /** `count` different ports that were free a moment ago: one for each server of a step. */
 export async function freePorts(count: number): Promise<number[]> {
-  // All held open at once, so that no two are the same.
-  const probes = Array.from({ length: count }, () => createServer());
-  try {
-    return await Promise.all(
-      probes.map(
-        (probe) =>
-          new Promise<number>((resolve, reject) => {
-            probe.once('error', reject);
-            probe.listen(0, '127.0.0.1', () => resolve((probe.address() as { port: number }).port));
-          }),
-      ),
-    );
-  } finally {
-    await Promise.all(
-      probes.map(
-        (probe) =>
-          new Promise((resolve) => (probe.listening ? probe.close(resolve) : resolve(undefined))),
-      ),
-    );
+  const ports: number[] = [];
+  while (ports.length < count) {
+    const port = FIRST + Math.floor(Math.random() * (PAST - FIRST));
+    if (!ports.includes(port) && (await portProblem(port)) === undefined) ports.push(port);
   }
+  return ports;
 }
 
 /** Undefined when the port is free; otherwise why not, in a few words. */
