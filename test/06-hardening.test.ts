@@ -4,7 +4,7 @@ import type { KeyObject } from 'node:crypto';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import {
-  FAST_USERS,
+  withFastUsers,
   bearerHeaderRules,
   claimRules,
   forgedTokens,
@@ -307,7 +307,7 @@ checkpoint(6, () => {
   });
   const server = serve(async () => {
     const config = step.loadConfig({ JWT_SECRET: SECRET });
-    Object.assign(config, { users: FAST_USERS }); // cheap hashes: see FAST_USERS
+    withFastUsers(config);
     config.now = () => h.clock.now;
     h.issuer = config.issuer;
     h.audience = config.audience;

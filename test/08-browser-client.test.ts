@@ -13,7 +13,7 @@ import {
   type Page,
 } from './helpers/browser.ts';
 import {
-  FAST_USERS,
+  withFastUsers,
   START,
   bearerRules,
   hardened,
@@ -54,7 +54,7 @@ checkpoint(8, () => {
   });
   const server = serve(async () => {
     const config = step.loadConfig({ JWT_SECRET: SECRET });
-    Object.assign(config, { users: FAST_USERS }); // cheap hashes: see FAST_USERS
+    withFastUsers(config);
     config.now = () => h.clock.now;
     return exportedApp({ app: step.createApp(config) }, 8);
   });

@@ -20,7 +20,7 @@ import {
   type Page,
 } from './helpers/browser.ts';
 import {
-  FAST_USERS,
+  withFastUsers,
   START,
   bearer,
   bearerRules,
@@ -338,7 +338,7 @@ checkpoint(9, () => {
       h.ttl = 300;
       const server = serve(async () => {
         const config = step.loadConfig({ JWT_SECRET: SECRET });
-        Object.assign(config, { users: FAST_USERS }); // cheap hashes: see FAST_USERS
+        withFastUsers(config);
         config.now = () => h.clock.now;
         return exportedApp({ app: step.createApp(config) }, 9);
       });
@@ -358,7 +358,7 @@ checkpoint(9, () => {
       const written: string[] = [];
       const app = serve(async () => {
         const config = step.loadConfig({ JWT_SECRET: SECRET });
-        Object.assign(config, { users: FAST_USERS }); // cheap hashes: see FAST_USERS
+        withFastUsers(config);
         config.now = () => clock.now;
         const store = config.store;
         config.store = {
@@ -431,7 +431,7 @@ checkpoint(9, () => {
 
         test('over https the cookie is also Secure', async () => {
           const config = step.loadConfig({ JWT_SECRET: SECRET });
-          Object.assign(config, { users: FAST_USERS });
+          withFastUsers(config);
           config.now = () => clock.now;
           const behindProxy = step.createApp(config);
           behindProxy.proxy = true; // https as a reverse proxy reports it, X-Forwarded-Proto
@@ -935,7 +935,7 @@ checkpoint(9, () => {
           const clock = { now: START + 700_000 };
           const start = () => {
             const config = step.loadConfig({ JWT_SECRET: SECRET });
-            Object.assign(config, { users: FAST_USERS });
+            withFastUsers(config);
             config.now = () => clock.now;
             return listen(exportedApp({ app: step.createApp(config) }, 9));
           };
@@ -1030,7 +1030,7 @@ checkpoint(9, () => {
           redis = await startRedis(redisServer);
           for (let i = 0; i < 2; i++) {
             const config = step.loadConfig({ JWT_SECRET: SECRET, REDIS_URL: redis.url }, () => {});
-            Object.assign(config, { users: FAST_USERS });
+            withFastUsers(config);
             config.now = () => shared.now;
             // The store connects on first use, waiting a second at most: on a
             // busy machine that can be too little, so connect before the tests.
@@ -1204,7 +1204,7 @@ checkpoint(9, () => {
         const later = (seconds: number) => (clock.now += seconds);
         const app = serve(async () => {
           const config = step.loadConfig({ JWT_SECRET: SECRET });
-          Object.assign(config, { users: FAST_USERS });
+          withFastUsers(config);
           config.now = () => clock.now;
           return exportedApp({ app: step.createApp(config) }, 9);
         });

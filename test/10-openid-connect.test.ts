@@ -24,7 +24,7 @@ import {
 import {
   bearer,
   canUseOtherLoopbackAddresses,
-  FAST_USERS,
+  withFastUsers,
   TestClock,
   type LoginLimits,
   type Throttle,
@@ -41,10 +41,6 @@ import {
 import { decode, hmacToken, unsigned, withPayload } from './helpers/tokens.ts';
 
 type Env = Record<string, string>;
-
-/** The provider with alice's cheap test hash (see FAST_USERS): sign-ins hash every time. */
-const withFastUsers = <C extends object>(config: C): C =>
-  Object.assign(config, { users: FAST_USERS });
 
 /** What the provider keeps (adapter.ts): oidc-provider's adapter for each kind, and a way to let go. */
 interface ProviderStore {

@@ -26,7 +26,7 @@ import {
   type Listenable,
 } from './helpers/step.ts';
 import { app as vulnerable } from './fixtures/vulnerable-app.ts';
-import { FAST_USERS } from './helpers/hardened.ts';
+import { FAST_USERS, withFastUsers } from './helpers/hardened.ts';
 import { b64, hmacToken } from './helpers/tokens.ts';
 
 async function attackApp(
@@ -279,7 +279,7 @@ describe('the attack lab', { concurrency: 1 }, () => {
     const app = (change: (config: { store: Store }) => void = () => {}) => {
       const config = step.loadConfig({ JWT_SECRET: secret }, () => {});
       config.graceSeconds = 0; // the lab replays at once, rather than after 10 s
-      Object.assign(config, { users: FAST_USERS });
+      withFastUsers(config);
       change(config);
       return step.createApp(config);
     };

@@ -41,6 +41,10 @@ export const FAST_USERS: Record<string, string> = (() => {
   return { alice: `scrypt$1024$8$1$${salt.toString('base64url')}$${hash.toString('base64url')}` };
 })();
 
+/** A step's config with alice's cheap test hash (FAST_USERS) in place of the step's own. */
+export const withFastUsers = <C extends object>(config: C): C =>
+  Object.assign(config, { users: FAST_USERS });
+
 /** The clock every hardened checkpoint starts at: a fixed second, so tokens are the same each run. */
 export const START = 1_800_000_000;
 
