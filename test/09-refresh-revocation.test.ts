@@ -16,6 +16,7 @@ import {
   browserSkip,
   launchChromium,
   type Browser,
+  type BrowserContext,
   type Cookie,
   type Page,
 } from './helpers/browser.ts';
@@ -1208,31 +1209,20 @@ checkpoint(9, () => {
           config.now = () => clock.now;
           return exportedApp({ app: step.createApp(config) }, 9);
         });
-        interface Context {
-          newPage(): Promise<Page>;
-          cookies(): Promise<Cookie[]>;
-          close(): Promise<void>;
-        }
         const viewport = { width: 1280, height: 900 };
         let browser: Browser;
-        let contexts: { newContext(options: object): Promise<Context> };
         before(async () => {
           assert.ok(
             chromium,
             'Under CI=true the browser test must run: install Chromium (.ci/run does)',
           );
           browser = await launchChromium(chromium!);
-          // The shared Chromium opens each page in a context of its own: reach
-          // the browser itself through one, for contexts that hold several.
-          const probe = await browser.newPage({ viewport });
-          contexts = (probe.context() as unknown as { browser(): typeof contexts }).browser();
-          await probe.close();
         });
         after(() => browser?.close());
 
         /** Tabs of one browser: one cookie jar, one Web Locks manager, one BroadcastChannel. */
-        async function tabs(count: number): Promise<{ context: Context; pages: Page[] }> {
-          const context = await contexts.newContext({ viewport });
+        async function tabs(count: number): Promise<{ context: BrowserContext; pages: Page[] }> {
+          const context = await browser.newContext({ viewport });
           const pages: Page[] = [];
           for (let i = 0; i < count; i++) {
             const page = await context.newPage();

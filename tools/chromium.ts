@@ -77,15 +77,46 @@ export function noBrowser(): string {
 }
 
 /**
- * Flags for a headless Chromium on a machine without a network beyond
- * localhost: no background fetches, no sandbox when running as root (CI).
+ * playwright-core's own --disable-features list (chromiumSwitches.ts, 1.65).
+ * Chromium reads only the last --disable-features it is given, so a list of
+ * ours must repeat it; test/helpers/browser.ts checks it still does.
  */
-export const chromiumArgs = [
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
+export const playwrightDisabledFeatures = [
+  'AvoidUnnecessaryBeforeUnloadCheckSync',
+  'DestroyProfileOnBrowserClose',
+  'HttpsUpgrades',
+  'HttpsFirstBalancedModeAutoEnable',
+  'LensOverlay',
+  'MediaRouter',
+  'PaintHolding',
+  'ThirdPartyStoragePartitioning',
+  'AvoidCorsURLLoaderRestartOnRedirect',
+  'TcpPortRandomizationWin',
+  'OptimizationHints',
+  'NetworkTimeServiceQuerying',
+  'AimEnabled',
+  'PreconnectToSearch',
+  'msForceBrowserSignIn',
+  'msEdgeUpdateLaunchServicesPreferredVersion',
 ];
+
+/**
+ * Launch options for a headless Chromium on a machine without a network
+ * beyond localhost: no background fetches, no sandbox when running as root
+ * (CI). Each window Playwright opens (one per page) also preloads the address
+ * bar's two popups, each a page of the browser's own with a process of its
+ * own: 1.3 CPU s a window in a test run, for an address bar no test types in.
+ */
+export const chromiumLaunch = {
+  args: [
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    `--disable-features=${[...playwrightDisabledFeatures, 'WebUIOmniboxPopup', 'WebUIOmniboxAimPopup'].join(',')}`,
+    ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
+  ],
+  ignoreDefaultArgs: [`--disable-features=${playwrightDisabledFeatures.join(',')}`],
+};

@@ -82,16 +82,23 @@ function childEnv(extra: Record<string, string>, print: boolean): NodeJS.Process
 /**
  * Files split into `count` groups of about the same size, largest first, each
  * to the group with least so far: the groups run in processes side by side.
+ * The files that start a browser stay together: their process starts one
+ * Chromium for them all (test/helpers/browser.ts), where two would cost two
+ * CPU seconds more.
  */
 function shardFiles(files: string[], count: number): string[][] {
   const groups = Array.from({ length: Math.max(1, Math.min(count, files.length)) }, () => ({
     files: [] as string[],
     size: 0,
   }));
-  const sized = files.map((file) => ({ file, size: statSync(file).size }));
-  for (const { file, size } of sized.sort((a, b) => b.size - a.size)) {
+  const browser = files.filter((file) => readFileSync(file, 'utf8').includes('launchChromium('));
+  const units = [
+    ...(browser.length > 0 ? [browser] : []),
+    ...files.filter((file) => !browser.includes(file)).map((file) => [file]),
+  ].map((unit) => ({ unit, size: unit.reduce((sum, file) => sum + statSync(file).size, 0) }));
+  for (const { unit, size } of units.sort((a, b) => b.size - a.size)) {
     const least = groups.reduce((a, b) => (b.size < a.size ? b : a));
-    least.files.push(file);
+    least.files.push(...unit);
     least.size += size;
   }
   // Each group keeps the order it was given (step files first).

@@ -2,7 +2,9 @@
 // tests make typed here: playwright's own type files are larger than the rest
 // of the workshop together and would double the time of the typecheck.
 // Expressions evaluated in the page are strings: no DOM types needed.
-import { chromiumArgs, noBrowser } from '../../tools/chromium.ts';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { chromiumLaunch, noBrowser, playwrightDisabledFeatures } from '../../tools/chromium.ts';
 import { inProof } from './step.ts';
 
 export interface Locator {
@@ -56,8 +58,17 @@ export interface Page {
   context(): { cookies(): Promise<Cookie[]> };
 }
 
+/** Pages that share one cookie jar, as the tabs of one browser do. */
+export interface BrowserContext {
+  newPage(): Promise<Page>;
+  cookies(): Promise<Cookie[]>;
+  close(): Promise<void>;
+}
+
 export interface Browser {
+  /** A page in a context of its own: cookies of its own. */
   newPage(options: { viewport: { width: number; height: number } }): Promise<Page>;
+  newContext(options: { viewport: { width: number; height: number } }): Promise<BrowserContext>;
   close(): Promise<void>;
 }
 
@@ -84,6 +95,21 @@ export function browserSkip(chromium: string | undefined): false | string {
   return noBrowser();
 }
 
+/**
+ * Our --disable-features list must repeat Playwright's (tools/chromium.ts):
+ * after an upgrade of playwright-core that changed it, say so, rather than
+ * drop what the new list turns off.
+ */
+function checkPlaywrightFeatures(): void {
+  const bundle = createRequire(import.meta.url).resolve('playwright-core/lib/coreBundle');
+  const list = /disabledFeatures = \[([\s\S]*?)\]\.filter/.exec(readFileSync(bundle, 'utf8'))?.[1];
+  const theirs = [...(list ?? '').matchAll(/^\s*"([^"]+)"/gm)].map((m) => m[1]);
+  if (theirs.join(',') !== playwrightDisabledFeatures.join(','))
+    throw new Error(
+      `playwright-core's own --disable-features list is now ${JSON.stringify(theirs)}: copy it into playwrightDisabledFeatures in tools/chromium.ts`,
+    );
+}
+
 // One Chromium for every test file of a test process (its files run side by
 // side): starting a browser costs a second of CPU. Each caller gets a handle
 // whose close() lets go of it; the last one closes the browser.
@@ -91,10 +117,11 @@ let shared: { browser: Promise<Browser>; users: number } | undefined;
 
 export async function launchChromium(executablePath: string): Promise<Browser> {
   if (!shared) {
+    checkPlaywrightFeatures();
     const name = 'playwright-core'; // a variable: TypeScript then leaves its types unread
     const launch = import(name).then(
       ({ chromium }: { chromium: { launch(options: object): Promise<Browser> } }) =>
-        chromium.launch({ executablePath, args: chromiumArgs }),
+        chromium.launch({ executablePath, ...chromiumLaunch }),
     );
     shared = { browser: launch, users: 0 };
   }
@@ -104,6 +131,7 @@ export async function launchChromium(executablePath: string): Promise<Browser> {
   let closed = false;
   return {
     newPage: (options) => browser.newPage(options),
+    newContext: (options) => browser.newContext(options),
     async close() {
       if (closed) return;
       closed = true;

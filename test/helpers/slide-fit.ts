@@ -21,7 +21,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSyn
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { run } from '../../tools/child.ts';
-import { chromiumArgs } from '../../tools/chromium.ts';
+import { chromiumLaunch } from '../../tools/chromium.ts';
 import { root } from '../../tools/steps.ts';
 import type { Browser, Page } from './browser.ts';
 import { cacheDir, cacheKey } from './cache.ts';
@@ -358,7 +358,7 @@ async function namedEnvironment(chromium: string): Promise<string | undefined> {
     readFileSync(fileURLToPath(import.meta.url)),
     chromium,
     version.stdout.trim(),
-    JSON.stringify(chromiumArgs),
+    JSON.stringify(chromiumLaunch),
     driver.version,
     files.join('\n'),
     rules.join('\n'),
