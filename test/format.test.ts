@@ -7,7 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { root } from '../tools/steps.ts';
-import { cacheKey, passedChecks } from './helpers/cache.ts';
+import { cacheKey, keptResults } from './helpers/cache.ts';
 
 const FOLDERS = ['steps', 'tools', 'test', 'bench', 'types'];
 const CODE = /\.(ts|mjs|cjs|js|json)$/;
@@ -28,21 +28,21 @@ describe('format', () => {
     const setup = ['node_modules/prettier/package.json', '.prettierrc.json', '.prettierignore']
       .map((file) => readFileSync(path.join(root, file), 'utf8'))
       .join('\0');
-    const cache = passedChecks('format');
+    const formatted = keptResults<true>('format');
     const unformatted: string[] = [];
     for (const file of files) {
       const source = readFileSync(file, 'utf8');
       const key = cacheKey(setup, path.relative(root, file), source);
-      if (cache.has(key)) {
-        cache.add(key);
+      if (formatted.get(key)) {
+        formatted.set(key, true);
         continue;
       }
       const prettier = await import('prettier');
       const options = await prettier.resolveConfig(file);
-      if (await prettier.check(source, { ...options, filepath: file })) cache.add(key);
+      if (await prettier.check(source, { ...options, filepath: file })) formatted.set(key, true);
       else unformatted.push(path.relative(root, file));
     }
-    cache.save();
+    formatted.save();
     assert.deepEqual(
       unformatted,
       [],

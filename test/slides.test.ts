@@ -32,7 +32,7 @@ import {
 import { root, stepDir } from '../tools/steps.ts';
 import { markdownFiles, syncText } from '../tools/sync.ts';
 import { type Browser, launchChromium } from './helpers/browser.ts';
-import { cacheDir } from './helpers/cache.ts';
+import { keptResults } from './helpers/cache.ts';
 import { describe as describeProblem, measureDecks } from './helpers/slide-fit.ts';
 import { exportedApp, importStep, listen } from './helpers/step.ts';
 
@@ -446,13 +446,12 @@ describe('slides and docs', { concurrency: true }, () => {
   });
 
   // Rendering and the browser: one render of every deck, one Chromium, shared.
-  // Results are cached by content in node_modules/.cache/jwt-koa-workshop (not
-  // under CI, gone on a fresh clone): Marp's HTML of a deck whose Markdown,
-  // theme, images, toolchain, Node and locale are unchanged, and the fit
-  // check's result for a slide whose HTML, page, browser, fonts and measuring
-  // code are unchanged (test/helpers/slide-fit.ts). A hit skips only Marp or
+  // Results are kept by content (test/helpers/cache.ts): Marp's HTML of a
+  // deck whose Markdown, theme, images, toolchain, Node and locale are
+  // unchanged, and the fit check's result for a slide whose HTML, page,
+  // browser, fonts and measuring code are unchanged (test/helpers/slide-fit.ts). A hit skips only Marp or
   // the browser: every assertion below runs on what it returns.
-  const marpCache = process.env.CI ? undefined : path.join(cacheDir, 'marp');
+  const marpHtml = keptResults<string>('marp-html');
   const toolchain = existsSync(marpCli);
   const chromium = findChromium();
   const noToolchain = 'the slide toolchain is not installed (npm run slides installs it)';
@@ -473,11 +472,12 @@ describe('slides and docs', { concurrency: true }, () => {
     (rendered ??= render(path.join(work, 'all'), {
       plans: [planA],
       url: WORKSHOP_URL,
-      cache: marpCache,
+      cache: marpHtml,
     }));
   const deckNames = [...decks.map((d) => `${d.name}.md`), `${planA.name}.md`];
   const chrome = () => (browser ??= launchChromium(chromium!));
   after(async () => {
+    marpHtml.save();
     await (await browser?.catch(() => undefined))?.close();
     rmSync(work, { recursive: true, force: true });
   });
@@ -615,7 +615,7 @@ describe('slides and docs', { concurrency: true }, () => {
       );
       const [html] = await render(path.join(dir, 'out'), {
         decks: [{ name: 'too-long', file: fixture, title: 'A fixture' }],
-        cache: marpCache,
+        cache: marpHtml,
       });
       // The same deck without its second slide: each of its slides is one
       // measured already, one place earlier (as Plan A's are the decks').

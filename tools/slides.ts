@@ -28,7 +28,6 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
-  renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -441,13 +440,16 @@ export interface RenderOptions {
   /** The workshop's address for the opening and closing slides: workshopUrl() unless given. */
   url?: string;
   /**
-   * A folder where Marp's HTML of each deck is kept by content (the tests use
-   * node_modules/.cache): a deck is rendered again only when its Markdown as
-   * staged, the theme, the images, the installed Marp toolchain or Node
-   * changed. What follows Marp (images, marks, links, the index) runs every
-   * time. Not with PDFs.
+   * Marp's HTML of each deck, kept by a key of all it depends on (the tests
+   * keep it in node_modules/.cache): a deck is rendered again only when its
+   * Markdown as staged, the theme, the images, the installed Marp toolchain
+   * or Node changed. What follows Marp (images, marks, links, the index) runs
+   * every time. Not with PDFs.
    */
-  cache?: string;
+  cache?: {
+    get(key: string): string | undefined;
+    set(key: string, html: string): void;
+  };
 }
 
 // Marp's options, the same for every deck; the folders are added per run.
@@ -504,24 +506,18 @@ export async function render(out: string, options: RenderOptions = {}): Promise<
     markdown: markdown.split(ADDRESS_SLOT).join(address),
   }));
   const diagrams = path.join(assets, 'diagrams');
-  // Kept HTML, by deck: its file in the cache, named by the deck and the hash of all it depends on.
+  // Each deck's key: the hash of all its HTML depends on. Its kept HTML is
+  // read now, before Marp renders the rest.
   const inputs = options.cache && !options.pdf ? marpInputs(diagrams) : undefined;
-  const kept = new Map(
+  const keys = new Map(
     inputs === undefined
       ? []
-      : staged.map(({ name, markdown }) => [
-          name,
-          path.join(options.cache!, `${name}-${sha256(`${inputs}\n${name}\n${markdown}`)}.html`),
-        ]),
+      : staged.map(({ name, markdown }) => [name, sha256(`${inputs}\n${name}\n${markdown}`)]),
   );
-  // Read now: another run may replace a kept file while Marp renders the rest.
-  const hits = new Map<string, Buffer>();
-  for (const [name, file] of kept) {
-    try {
-      hits.set(name, readFileSync(file));
-    } catch {
-      // not kept: rendered below
-    }
+  const hits = new Map<string, string>();
+  for (const [name, key] of keys) {
+    const html = options.cache!.get(key);
+    if (html !== undefined) hits.set(name, html);
   }
   const toRender = staged.filter(({ name }) => !hits.has(name));
   const runMarp = inputs === undefined || toRender.length > 0;
@@ -555,21 +551,12 @@ export async function render(out: string, options: RenderOptions = {}): Promise<
     rmSync(stage, { recursive: true, force: true });
   }
   for (const { name } of staged) {
-    const file = kept.get(name);
-    if (file === undefined) continue;
+    const key = keys.get(name);
+    if (key === undefined) continue;
     const html = path.join(out, `${name}.html`);
     const hit = hits.get(name);
-    if (hit) {
-      writeFileSync(html, hit);
-      continue;
-    }
-    // Keep this render, and only this one, of the deck: written whole, then renamed into place.
-    mkdirSync(options.cache!, { recursive: true });
-    const own = new RegExp(`^${name.replace(/[^\w]/g, '\\$&')}-[0-9a-f]{64}\\.html$`);
-    for (const old of readdirSync(options.cache!))
-      if (own.test(old)) rmSync(path.join(options.cache!, old), { force: true });
-    copyFileSync(html, `${file}.${process.pid}`);
-    renameSync(`${file}.${process.pid}`, file);
+    if (hit !== undefined) writeFileSync(html, hit);
+    options.cache!.set(key, hit ?? readFileSync(html, 'utf8'));
   }
   rmSync(path.join(out, 'diagrams'), { recursive: true, force: true });
   const files = sources.map(({ name }) => path.join(out, `${name}.html`));

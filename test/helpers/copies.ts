@@ -9,14 +9,14 @@
 // what they depend on: every file of the copy as made, the step's
 // test file and every file it imports, the runner, the lockfile and Node. A
 // second run of unchanged copies runs no checkpoint; its assertions still run.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { byStep, checkpoints, type StepResult } from '../../tools/check.ts';
 import type { TestResult } from '../../tools/run-tests.ts';
 import { root, testFile, type Step } from '../../tools/steps.ts';
 import { listFiles, MANIFEST } from '../../tools/workspace.ts';
-import { cacheDir, cacheKey } from './cache.ts';
+import { cacheKey, keptResults } from './cache.ts';
 
 export interface Copy {
   step: Step;
@@ -60,13 +60,7 @@ async function inTurn(jobs: (() => Promise<void>)[], width: number): Promise<voi
  * passed their assertions, then save(): a copy that failed runs again.
  */
 export async function runCopies(copies: Copy[], cache: string) {
-  const file = path.join(cacheDir, `${cache}.json`);
-  let kept: Record<string, TestResult[]> = {};
-  try {
-    kept = JSON.parse(readFileSync(file, 'utf8')) as Record<string, TestResult[]>;
-  } catch {
-    // nothing kept yet: every copy runs
-  }
+  const kept = keptResults<TestResult[]>(cache);
   // Inside the repository, like workspace/: the code finds the installed packages.
   mkdirSync(path.join(root, '.scratch'), { recursive: true });
   const scratch = mkdtempSync(path.join(root, '.scratch', `${cache}-`));
@@ -109,13 +103,13 @@ export async function runCopies(copies: Copy[], cache: string) {
       const key = cacheKey(
         setup,
         tests.get(copy.step)!,
-        // Outside proof mode, what is skipped depends on CI=true too.
-        copy.proof === false ? `full, CI=${process.env.CI ?? ''}` : 'proof',
+        copy.proof === false ? 'full' : 'proof',
         hashOf(dir, made),
       );
       keys.set(copy, key);
       dirs.set(copy, dir);
-      if (kept[key]) outcomes.set(copy, byStep([copy.step], kept[key])[0]!);
+      const results = kept.get(key);
+      if (results) outcomes.set(copy, byStep([copy.step], results)[0]!);
       else toRun.push(copy);
     }
     // Round k: the k-th copy of each step, with the same proof mode.
@@ -151,19 +145,15 @@ export async function runCopies(copies: Copy[], cache: string) {
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
-  const keep: Record<string, TestResult[]> = {};
   return {
     outcomes,
     /** Keep this copy's results: they passed what was asked of them. */
     keep(copy: Copy) {
       const outcome = outcomes.get(copy);
       const key = keys.get(copy);
-      if (key && outcome && outcome.error === undefined) keep[key] = outcome.results;
+      if (key && outcome && outcome.error === undefined) kept.set(key, outcome.results);
     },
     /** Write the kept results; copies not kept run again next time. */
-    save() {
-      mkdirSync(cacheDir, { recursive: true });
-      writeFileSync(file, JSON.stringify(keep));
-    },
+    save: () => kept.save(),
   };
 }

@@ -17,14 +17,14 @@
 // are the decks' own, but for their number) takes its result. The tests keep
 // results by content in node_modules/.cache: a slide is drawn again only when
 // its HTML, its page, the browser, the fonts or this file changed.
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { run } from '../../tools/child.ts';
 import { chromiumLaunch } from '../../tools/chromium.ts';
 import { root } from '../../tools/steps.ts';
 import type { Browser, Page } from './browser.ts';
-import { cacheDir, cacheKey } from './cache.ts';
+import { cacheKey, keeping, keptResults } from './cache.ts';
 
 export const LIMITS = { code: 20, text: 24, label: 18, imageScale: 0.75 };
 
@@ -321,7 +321,7 @@ function slideKeys(html: string, measuring: string): string[] {
  * the limits, the window), the browser (its version, its flags, the library
  * that drives it) and the fonts it draws with (every font file and version,
  * and fontconfig's rules). Named only on Linux, where fontconfig can say
- * which fonts there are; elsewhere undefined and nothing is kept.
+ * which fonts there are, and not under CI; elsewhere undefined and nothing is kept.
  */
 const environments = new Map<string, Promise<string | undefined>>();
 function measuringEnvironment(chromium: string): Promise<string | undefined> {
@@ -330,7 +330,7 @@ function measuringEnvironment(chromium: string): Promise<string | undefined> {
 }
 
 async function namedEnvironment(chromium: string): Promise<string | undefined> {
-  if (process.platform !== 'linux' || process.env.CI) return undefined;
+  if (process.platform !== 'linux' || !keeping) return undefined;
   const [version, fonts, config] = await Promise.all([
     run(chromium, ['--version']),
     run('fc-list', ['--format', '%{file}|%{index}|%{family}|%{style}|%{fontversion}\n']),
@@ -365,26 +365,6 @@ async function namedEnvironment(chromium: string): Promise<string | undefined> {
   );
 }
 
-/** Results kept from the last run, by slide key; this run's are saved, the rest dropped. */
-function keptResults(name: string) {
-  const file = path.join(cacheDir, `slide-fit-${name}.json`);
-  let kept: Record<string, SlideResult> = {};
-  try {
-    kept = JSON.parse(readFileSync(file, 'utf8')) as Record<string, SlideResult>;
-  } catch {
-    // none yet, or unreadable: every slide is measured
-  }
-  return {
-    get: (key: string): SlideResult | undefined =>
-      Object.hasOwn(kept, key) ? kept[key] : undefined,
-    save(results: Map<string, SlideResult>) {
-      mkdirSync(cacheDir, { recursive: true });
-      writeFileSync(`${file}.${process.pid}`, JSON.stringify(Object.fromEntries(results)));
-      renameSync(`${file}.${process.pid}`, file);
-    },
-  };
-}
-
 interface MeasureOptions {
   /**
    * Keep each slide's result by content under this name in
@@ -406,7 +386,8 @@ export async function measureDecks(
   options: MeasureOptions = {},
 ): Promise<{ problems: Problem[]; sizes: DeckSize[]; measured: number }> {
   const env = options.cache && (await measuringEnvironment(options.cache.chromium));
-  const kept = options.cache && env ? keptResults(options.cache.name) : undefined;
+  const kept =
+    options.cache && env ? keptResults<SlideResult>(`slide-fit-${options.cache.name}`) : undefined;
   const results = new Map<string, SlideResult>();
   const problems: Problem[] = [];
   const sizes: DeckSize[] = [];
@@ -447,6 +428,9 @@ export async function measureDecks(
   } finally {
     await page?.close();
   }
-  kept?.save(results);
+  if (kept) {
+    for (const [key, result] of results) kept.set(key, result);
+    kept.save();
+  }
   return { problems, sizes, measured };
 }
