@@ -150,9 +150,8 @@ describe('the attack lab', { concurrency: 1 }, () => {
       loadConfig(env: object): unknown;
       createApp(config: unknown): Listenable;
     };
-    const config = Object.assign(step.loadConfig({ JWT_SECRET: secret }) as object, {
-      users: FAST_USERS, // cheap hashes: the lab guesses hundreds of passwords
-    });
+    // Cheap hashes: the lab guesses hundreds of passwords.
+    const config = withFastUsers(step.loadConfig({ JWT_SECRET: secret }) as object);
     const report = await attackApp(step.createApp(config), secret);
     assert.deepEqual(through(report), [], 'Step 06 must refuse every attack, and never answer 500');
     assert.equal(

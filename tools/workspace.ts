@@ -143,7 +143,8 @@ export function copyStep(step: Step, dir: string): void {
   for (const file of listFiles(dir)) {
     const full = path.join(dir, file);
     const text = readFileSync(full, 'utf8');
-    if (asInWorkspace(file, text) !== text) writeFileSync(full, asInWorkspace(file, text));
+    const kept = asInWorkspace(file, text);
+    if (kept !== text) writeFileSync(full, kept);
   }
   const readme = path.join(dir, 'README.md');
   if (existsSync(readme))
