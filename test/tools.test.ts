@@ -474,6 +474,24 @@ describe('learner tooling', { concurrency: true }, () => {
     );
   });
 
+  test('a busy port in --redis mode suggests free ports in the same mode', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      const start = command('step.ts', ['9', '--redis', '--port', String(port)]);
+      const { code } = await start.exited;
+      assert.equal(code, 1, `It stops at once: ${start.output()}`);
+      assert.match(
+        start.output(),
+        /pick another port: npm run step -- 9 --redis --port \d+/,
+        'The command it suggests keeps --redis',
+      );
+    } finally {
+      busy.close();
+    }
+  });
+
   test('a command whose reader stops early ends quietly', async () => {
     const diff = command('diff.ts', ['9']);
     // Closed before the first line, as head closes it after its last.

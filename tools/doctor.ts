@@ -170,7 +170,7 @@ Options:
     if (f.ok) console.log(`${green('ok')}    ${f.what}`);
     else
       console.log(
-        `${f.optional ? yellow('note') : red('fix')}  ${f.what}\n      ${dim(f.fix ?? '')}`,
+        `${f.optional ? yellow('note') : red('fix ')}  ${f.what}\n      ${dim(f.fix ?? '')}`,
       );
   }
   const problems = findings.filter((f) => !f.ok && !f.optional).length;

@@ -253,7 +253,9 @@ export async function runInForeground(
   if (problems.length > 0) {
     // Ports that are free now, as doctor suggests them.
     const port = await freePortRun(ports.length);
-    const retry = options.retry?.(port) ?? `npm run step -- ${step.number} --port ${port}`;
+    const retry =
+      options.retry?.(port) ??
+      `npm run step -- ${step.number}${mode ? ' --redis' : ''} --port ${port}`;
     fail(
       `Cannot start: ${problems.join(', ')}. Stop what uses ${problems.length > 1 ? 'them' : 'it'} (another npm run step?), or pick another port: ${retry}`,
     );
@@ -313,13 +315,14 @@ export async function runInForeground(
   launched.ready(24 * 3600 * 1000).then(
     () => {
       if (stopped) return;
-      console.log(banner(shown, launched.urls, options.label, mode?.instances));
+      // Before the banner, whose last line says how to stop it all.
       if (redis)
         console.log(
           dim(
             `The instances share Redis at ${redis.url} (a redis-server of this run, stopped with it; it keeps its data in ${rel(redisDataDir(step))}/ across restarts)${mode?.shared?.length ? ` and one ${mode.shared.join(', ')}` : ''}.`,
           ),
         );
+      console.log(banner(shown, launched.urls, options.label, mode?.instances));
     },
     () => {},
   );
