@@ -21,7 +21,7 @@ import { markdownFiles, namedRegions, syncText, unusedRegions } from '../tools/s
 import { explain, relative } from '../tools/decode.ts';
 import { diffDirs, unifiedDiff } from '../tools/diff.ts';
 import { checkInstall, checkNode, checkPort, stepPorts } from '../tools/doctor.ts';
-import { findStep, root, stepDir } from '../tools/steps.ts';
+import { checkpointName, findStep, root, stepDir } from '../tools/steps.ts';
 import {
   changedFiles,
   describeWorkspace,
@@ -443,6 +443,66 @@ describe('learner tooling', { concurrency: true }, () => {
       message,
       'got 400 "{\\"error\\":\\"invalid_request\\"}" to GET /protected with Authorization: Basic base64("alice:pyconid")',
       'The method, the path and the headers the test sent, Basic credentials readable',
+    );
+  });
+
+  test('check leads each mistake with the rule its test states, then what came instead', () => {
+    const step = findStep(9);
+    const suites = [checkpointName(step), 'step 09', 'sessions', 'the refresh token'];
+    const failed = (name: string, message: string, detail?: string) => ({
+      name,
+      suites,
+      ok: false,
+      skipped: false,
+      message,
+      detail,
+      at: 'test/09-refresh-revocation.test.ts:173',
+    });
+    const replayed = failed(
+      'a spent refresh token used again after the grace window revokes its whole family',
+      'The spent refresh token, 10 s later must be refused with 400 invalid_grant: got 200 "{}" to POST /auth/refresh',
+      'expected 400, got 200',
+    );
+    const rotated = failed(
+      'a refresh rotates',
+      'Every use rotates: the answer sets a new refresh token (expected anything but "abc")',
+      'expected anything but "abc"',
+    );
+    const bare = failed(
+      'the access token lasts 5 minutes',
+      'expected 300, got 40',
+      'expected 300, got 40',
+    );
+    const { text } = checkReport(
+      [{ step, results: [replayed, rotated, bare], passed: 0, failed: 3 }],
+      { steps: [9], dir: path.join(root, 'workspace'), coach: true, quiet: false },
+    );
+    const lines = text.split('\n');
+    const after = (headline: string) => {
+      const at = lines.findIndex((line) => line.startsWith(`  x ${headline} (1 test)`));
+      assert.ok(at >= 0, `A mistake headed "${headline}", the test's own sentence, in:\n${text}`);
+      return lines.slice(at + 1, at + 3).map((line) => line.trim());
+    };
+    assert.deepEqual(
+      after('The spent refresh token, 10 s later must be refused with 400 invalid_grant'),
+      [
+        'expected 400, got 200 "{}" to POST /auth/refresh',
+        `in step 09 > sessions > the refresh token > ${replayed.name} (test/09-refresh-revocation.test.ts:173)`,
+      ],
+      'Under the rule: what was expected, what came and to which request; then the test',
+    );
+    assert.equal(
+      after('Every use rotates: the answer sets a new refresh token')[0],
+      'expected anything but "abc"',
+      'What came is said once, under the rule',
+    );
+    assert.deepEqual(
+      after('the access token lasts 5 minutes'),
+      [
+        'expected 300, got 40',
+        'in step 09 > sessions > the refresh token (test/09-refresh-revocation.test.ts:173)',
+      ],
+      'A test without a sentence of its own is told by its name, not named twice',
     );
   });
 

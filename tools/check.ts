@@ -1,6 +1,7 @@
 // npm run check: run checkpoint tests and say, like a coach, what is still
-// wrong: one line per distinct mistake with the number of tests it breaks,
-// an example, and the hint that helps. `--watch` checks again on every save.
+// wrong: one line per distinct mistake (the rule its first test states, and
+// the number of tests it breaks), what came instead, and the hint that
+// helps. `--watch` checks again on every save.
 import { spawn } from 'node:child_process';
 import { existsSync, watch } from 'node:fs';
 import path from 'node:path';
@@ -73,6 +74,30 @@ function mistakeOf(failure: TestResult): string {
     : uncaught
       ? `got ${got ?? 500}: the server threw ${uncaught}`
       : (failure.message ?? 'failed');
+}
+
+/**
+ * A failure as a learner reads it: first the rule its test states (the
+ * assertion's own sentence, or else the test's name), then what came instead
+ * ("expected 400, got 200 ... to POST /auth/refresh"). Tests are grouped by
+ * what came, which alone says little.
+ */
+export function ruleAndCame(failure: TestResult): { rule: string; came?: string } {
+  const message = failure.message ?? '';
+  const { detail } = failure;
+  if (!message) return { rule: failure.name };
+  // assert.equal(a, b) with no sentence of the test's own.
+  if (message === detail) return { rule: failure.name, came: detail };
+  // A sentence that the reporter followed with "(expected X, got Y)".
+  if (detail && message.endsWith(` (${detail})`))
+    return { rule: message.slice(0, -detail.length - 3).replace(/[:\s]+$/, ''), came: detail };
+  // A sentence followed by show() of test/helpers/http.ts: "got 200 "{...}" to GET /x".
+  const shown = /^(?:(.*?):\s+)?(got \d{3}\b.*)$/s.exec(message);
+  if (shown) {
+    const wanted = /^(expected .+?), got \d{3}$/.exec(detail ?? '')?.[1];
+    return { rule: shown[1] || failure.name, came: wanted ? `${wanted}, ${shown[2]}` : shown[2] };
+  }
+  return { rule: message };
 }
 
 /**
@@ -184,16 +209,19 @@ export function stepReport(
     partsShowing(result, unfinished, new Set([mistakeOf(m.tests[0]!)]))[0];
   for (const m of found) {
     const count = m.tests.length === 1 ? '1 test' : `${m.tests.length} tests`;
-    lines.push(`  ${red('x')} ${m.what} ${dim(`(${count})`)}`);
     const example = m.tests[0]!;
-    lines.push(dim(`      e.g. ${testName(example)}${example.at ? ` (${example.at})` : ''}`));
-    if (example.message && example.message !== m.what)
-      lines.push(dim(`           ${example.message}`));
+    const { rule, came } = ruleAndCame(example);
+    lines.push(`  ${red('x')} ${rule} ${dim(`(${count})`)}`);
+    if (came) lines.push(dim(`      ${came}`));
+    // Where: the test's suites and name, or its suites alone when its name is the rule above.
+    const named = rule === example.name ? example.suites.slice(1).join(' > ') : testName(example);
+    const place = [named, example.at && `(${example.at})`].filter(Boolean).join(' ');
+    if (place) lines.push(dim(`      ${m.tests.length > 1 ? 'e.g. in' : 'in'} ${place}`));
     const hint = m.hints[0];
     const earlier = theirs(m);
     const everyTest = !earlier && !hint && m.tests.length === mine.length && mine.length > 3;
     // Said below, in the advice for an error that stops every test.
-    if (example.thrown && !everyTest) lines.push(dim(`           thrown at ${example.thrown}`));
+    if (example.thrown && !everyTest) lines.push(dim(`      thrown at ${example.thrown}`));
     if (earlier)
       lines.push(
         yellow(`      the same mistake as in part "${earlier}": it goes once that part passes`),
