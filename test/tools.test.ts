@@ -25,6 +25,7 @@ import { checkpointName, findStep, root, stepDir } from '../tools/steps.ts';
 import {
   changedFiles,
   describeWorkspace,
+  exerciseIn,
   ignoredByGit,
   overwriteConcern,
   startFrom,
@@ -265,6 +266,18 @@ describe('learner tooling', { concurrency: true }, () => {
       readFileSync(path.join(dir, 'token-required.ts'), 'utf8'),
       /\/\/ TODO 3: export function tokenRequired/,
       'The TODO markers are in the files',
+    );
+    assert.equal(
+      exerciseIn(dir)?.number,
+      4,
+      'A bare npm run hint finds the step whose exercise the workspace holds',
+    );
+    const copy = path.join(scratch, 'copy-of-4');
+    startFrom(findStep(4), copy);
+    assert.equal(
+      exerciseIn(copy),
+      undefined,
+      "A copy of a step's code (start-from) is no exercise: npm run hint asks which step",
     );
   });
 

@@ -4,10 +4,12 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bold, cli, dim, fail, partArgument, stepArgument, yellow } from './cli.ts';
 import { loadExercise, type Hint } from './exercise.ts';
-import { root } from './steps.ts';
+import { rel, root } from './steps.ts';
+import { defaultWorkspace, exerciseIn } from './workspace.ts';
 
 const usage = `
-Usage: npm run hint <n>          the next hint for step n (it remembers which you have seen)
+Usage: npm run hint              the next hint for the exercise in workspace/
+       npm run hint <n>          the next hint for step n (it remembers which you have seen)
        npm run hint <n> <k>      hint k of step n
        npm run hint -- <n> --all every hint of step n
 Options:
@@ -19,7 +21,12 @@ const { values, positionals } = cli(
   { all: { type: 'boolean' }, part: { type: 'string' }, reset: { type: 'boolean' } },
   { max: 2, looksLike: (p) => /^\d+$/.test(p) },
 );
-const step = stepArgument(positionals, usage);
+// Without a step: the exercise in the folder this was typed in, else in workspace/.
+const folder = [process.env.INIT_CWD, defaultWorkspace].find((dir) => dir && exerciseIn(dir));
+const step =
+  positionals.length === 0 && folder ? exerciseIn(folder)! : stepArgument(positionals, usage);
+if (positionals.length === 0 && folder)
+  console.log(dim(`(step ${step.number}: the exercise in ${rel(folder) || '.'}/)`));
 const exercise = loadExercise(step);
 if (!exercise || exercise.hints.length === 0)
   fail(`Step ${step.number} has no hints: npm run diff ${step.number} shows what it adds.`);

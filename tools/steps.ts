@@ -73,7 +73,11 @@ export function findStep(value: string | number | undefined): Step {
   const step = steps.find((s) => s.number === n);
   if (!step) {
     const known = steps.map((s) => s.number).join(', ');
-    throw new Error(`No step ${JSON.stringify(value ?? '')}: the steps are ${known}.`);
+    throw new Error(
+      value === undefined || value === ''
+        ? `Which step? The steps are ${known}.`
+        : `No step ${JSON.stringify(value)}: the steps are ${known}.`,
+    );
   }
   return step;
 }

@@ -75,6 +75,12 @@ export function workspaceTarget(dir: string): Step | undefined {
   return manifest ? findStep(manifest.target ?? manifest.step) : undefined;
 }
 
+/** The step whose exercise `dir` holds; undefined for a copy of a step's code, or no workspace. */
+export function exerciseIn(dir: string): Step | undefined {
+  const target = readManifest(dir)?.target;
+  return target === undefined ? undefined : findStep(target);
+}
+
 /** What a workspace holds, in words: "step 9's code" or "the exercise for step 6". */
 export function describeWorkspace(dir: string): string | undefined {
   const manifest = readManifest(dir);
