@@ -174,6 +174,10 @@ describe('learner tooling', { concurrency: true }, () => {
       [4000, 4001, 4002],
       'With --port 4000 (or PORT=4000) doctor checks the ports the steps then take',
     );
+    assert.ok(
+      stepPorts().get(3001)?.includes('9 --redis'),
+      "Port 3001 is also step 9's second instance (npm run step -- 9 --redis): doctor names it",
+    );
   });
 
   test('a failing assertion without a message says what was expected and what came', async () => {

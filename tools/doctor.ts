@@ -96,12 +96,16 @@ export async function checkPort(port: number, usedBy = 'the steps'): Promise<Fin
  * Every port a step of the manifest listens on, with the steps that use it:
  * by default, or from `base` on, as --port or PORT moves them.
  */
-export function stepPorts(base?: number): Map<number, number[]> {
-  const ports = new Map<number, number[]>();
+export function stepPorts(base?: number): Map<number, string[]> {
+  const ports = new Map<number, string[]>();
+  const use = (port: number, user: string) => ports.set(port, [...(ports.get(port) ?? []), user]);
   for (const step of steps) {
     if (step.script) continue;
-    for (const port of portsFrom(step, base))
-      ports.set(port, [...(ports.get(port) ?? []), step.number]);
+    for (const port of portsFrom(step, base)) use(port, String(step.number));
+    // npm run step -- 9 --redis: its instances, each on the next port.
+    if (step.redis)
+      for (const port of portsFrom(step, base, step.redis.instances))
+        use(port, `${step.number} --redis`);
   }
   return ports;
 }
