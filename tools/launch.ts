@@ -166,9 +166,7 @@ export function banner(
   const where = list
     .map((server, i) => `${list.length > 1 ? `${server.name ?? server.entry} on ` : ''}${shown[i]}`)
     .join(', ');
-  const tries = [...(step.try ?? []), ...(step.expected ? [`# ${step.expected}`] : [])].map(
-    (line) => `  ${fillUrls(line, shown)}`,
-  );
+  const tries = (step.try ?? []).map((line) => `  ${fillUrls(line, shown)}`);
   return [
     `${bold(label)} listening: ${where}`,
     ...(tries.length ? ['Try, in another terminal, in the workshop folder:', ...tries] : []),
@@ -273,6 +271,9 @@ export async function runInForeground(
     for (const name of mode.shared ?? [])
       if (!process.env[name]) env[name] = randomBytes(32).toString('base64url');
   }
+  if (options.intro) console.log(options.intro);
+  // Before the servers load: a library of theirs may print a warning as it loads.
+  if (step.expected) console.log(dim(step.expected));
   const launched = launchStep(step, {
     dir: options.dir,
     ports,
@@ -290,7 +291,6 @@ export async function runInForeground(
       })()),
   };
   foreground.add(run);
-  if (options.intro) console.log(options.intro);
   // A server that ends on its own ends the run, and this process with its status.
   for (const child of launched.children) {
     child.once('exit', async (code) => {
