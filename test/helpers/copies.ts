@@ -112,9 +112,11 @@ export async function runCopies(copies: Copy[], cache: string) {
       if (results) outcomes.set(copy, byStep([copy.step], results)[0]!);
       else toRun.push(copy);
     }
-    // Round k: the k-th copy of each step, with the same proof mode.
+    // Round k: the k-th copy of each step, with the same proof mode. Full
+    // runs first: a browser test that waits for what a mistake never shows
+    // takes seconds of waiting, best spent while other runs use the cores.
     const rounds: Copy[][] = [];
-    for (const proof of [true, false]) {
+    for (const proof of [false, true]) {
       const seen = new Map<Step, number>();
       const start = rounds.length;
       for (const copy of toRun.filter((c) => (c.proof ?? true) === proof)) {
