@@ -82,6 +82,11 @@ describe('learner tooling', { concurrency: true }, () => {
       'The workspace knows which step it came from (npm run dev runs that)',
     );
     assert.equal(describeWorkspace(dir), "step 4's code", 'check and dev say what it holds');
+    assert.equal(
+      exerciseIn(dir),
+      undefined,
+      "A copy of a step's code is no exercise: a bare npm run hint asks which step",
+    );
     assert.deepEqual(changedFiles(dir), [], 'A fresh copy has no changes of the learner');
     appendFileSync(path.join(dir, 'app.ts'), '\n// mine\n');
     assert.deepEqual(changedFiles(dir), ['app.ts'], 'An edited file counts as a change to protect');
@@ -275,13 +280,6 @@ describe('learner tooling', { concurrency: true }, () => {
       exerciseIn(dir)?.number,
       4,
       'A bare npm run hint finds the step whose exercise the workspace holds',
-    );
-    const copy = path.join(scratch, 'copy-of-4');
-    startFrom(findStep(4), copy);
-    assert.equal(
-      exerciseIn(copy),
-      undefined,
-      "A copy of a step's code (start-from) is no exercise: npm run hint asks which step",
     );
   });
 
