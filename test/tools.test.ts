@@ -654,6 +654,47 @@ describe('learner tooling', { concurrency: true }, () => {
   );
 
   test(
+    'Ctrl-C in a terminal ends the launcher and its servers, without tsx\'s "Force killing"',
+    // A terminal's Ctrl-C sends SIGINT to every process of the command at once.
+    { timeout: 60_000, skip: process.platform === 'win32' ? 'POSIX process groups' : false },
+    async () => {
+      const port = await freePort();
+      const script = path.join(root, 'tools', 'step.ts');
+      const start = follow(
+        process.execPath,
+        ['--import', 'tsx', script, '1', '--port', `${port}`],
+        {
+          cwd: root,
+          env: { ...process.env, PORT: '' },
+          detached: true,
+        },
+      );
+      try {
+        await start.next(/Ctrl-C stops it/);
+        process.kill(-start.child.pid!, 'SIGINT');
+        const { code } = await start.exited;
+        assert.equal(
+          code,
+          0,
+          `Ctrl-C is how a person ends a run: no error status\n${start.output()}`,
+        );
+        assert.doesNotMatch(
+          start.output(),
+          /Force killing/,
+          'The servers end on the Ctrl-C they got: no second signal makes tsx watch kill them',
+        );
+        assert.equal(await portProblem(port), undefined, `Step 01 still holds port ${port}`);
+      } finally {
+        try {
+          process.kill(-start.child.pid!, 'SIGKILL');
+        } catch {
+          // the group has ended already
+        }
+      }
+    },
+  );
+
+  test(
     'npm run dev follows a workspace that start-from replaced, and names the step it runs',
     { timeout: 60_000 },
     async () => {

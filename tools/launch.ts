@@ -23,9 +23,10 @@ export interface Launched {
   ready(timeoutMs?: number): Promise<void>;
   /**
    * Ask every server to stop; resolves once all have ended. One still running
-   * after `graceMs` is killed.
+   * after `graceMs` is killed. `ownMs`: first wait that long for them to end
+   * on their own (a Ctrl-C in the terminal reaches them too).
    */
-  stop(graceMs?: number): Promise<void>;
+  stop(graceMs?: number, ownMs?: number): Promise<void>;
 }
 
 /** Whether a child process has ended: exited, killed by a signal, or never started. */
@@ -131,15 +132,21 @@ export function launchStep(step: Step, options: LaunchOptions = {}): Launched {
         }
       }
     },
-    async stop(graceMs = 3000) {
+    async stop(graceMs = 3000, ownMs = 0) {
       const running = children.filter((child) => !ended(child));
       const gone = Promise.all(
         running.map((child) => new Promise((resolve) => child.once('exit', resolve))),
       );
-      for (const child of running) child.kill();
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([gone, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
-      clearTimeout(timer);
+      const within = async (ms: number) => {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([gone, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+        clearTimeout(timer);
+      };
+      // A second signal to tsx watch while its server stops makes it say
+      // "Force killing..." and kill it: no signal of ours while they end.
+      if (ownMs > 0) await within(ownMs);
+      for (const child of running) if (!ended(child)) child.kill();
+      await within(graceMs);
       for (const child of running) if (!ended(child)) child.kill('SIGKILL');
       await gone;
     },
@@ -190,8 +197,11 @@ export interface ForegroundOptions {
 
 /** A step running in the foreground. */
 export interface Foreground {
-  /** Stop its servers (and its Redis), without ending this process; resolves once they have ended. */
-  stop(): Promise<void>;
+  /**
+   * Stop its servers (and its Redis), without ending this process; resolves
+   * once they have ended. `ownMs`: as Launched.stop takes it.
+   */
+  stop(ownMs?: number): Promise<void>;
 }
 
 /** What runs in the foreground now: a signal stops it all. */
@@ -215,7 +225,10 @@ function stopOnSignals(): void {
         process.exit(128 + constants.signals[signal]);
       }
       stopping = true;
-      await Promise.all([...foreground].map((run) => run.stop()));
+      // Ctrl-C in a terminal reaches every process of the command, the
+      // servers too: a second for them to end on their own.
+      const ownMs = signal === 'SIGINT' ? 1000 : 0;
+      await Promise.all([...foreground].map((run) => run.stop(ownMs)));
       // Ctrl-C is how a person ends a run: no error. A kill gets the status a
       // shell gives a program it ended, 128 + the signal's number.
       process.exit(signal === 'SIGINT' ? undefined : 128 + constants.signals[signal]);
@@ -283,10 +296,10 @@ export async function runInForeground(
   });
   let stopped: Promise<void> | undefined;
   const run: Foreground = {
-    stop: () =>
+    stop: (ownMs?: number) =>
       (stopped ??= (async () => {
         foreground.delete(run);
-        await launched.stop();
+        await launched.stop(undefined, ownMs);
         await redis?.stop();
       })()),
   };
