@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { inPart, mistakes } from '../tools/check.ts';
+import { inPart, stepMistakes } from '../tools/check.ts';
 import { findChromium } from '../tools/chromium.ts';
 import { loadExercise, type Hint } from '../tools/exercise.ts';
 import type { TestResult } from '../tools/run-tests.ts';
@@ -64,7 +64,7 @@ function verdict(row: HintMutation, results: TestResult[] | string): string | un
     : `step ${pad(step.number)}`;
   if (failures.length === 0)
     return `the mutation '${row.mistake}' breaks no test of ${where}: make a mistake its checkpoint catches`;
-  const wrong = mistakes(failures, hintsOf(step), mine.length)
+  const wrong = stepMistakes(step, failures, mine.length)
     .filter((m) => m.hints[0]?.number !== row.hint)
     .map((m) => {
       const to = m.hints[0] ? `hint ${m.hints[0].number} (${m.hints[0].title})` : 'no hint';

@@ -8,9 +8,9 @@ import { after, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import jwt from 'jsonwebtoken';
 import { createClient } from 'redis';
-import { checkReport, checkpoints, mistakes } from '../tools/check.ts';
+import { checkReport, checkpoints, mistakes, stepMistakes } from '../tools/check.ts';
 import { follow, type Following } from '../tools/child.ts';
-import { handOut, parseHints } from '../tools/exercise.ts';
+import { handOut, loadExercise, parseHints } from '../tools/exercise.ts';
 import { npmFlags } from '../tools/cli.ts';
 import { banner, launchStep, redisDataDir } from '../tools/launch.ts';
 import { freePort, freePorts, portProblem } from '../tools/ports.ts';
@@ -258,6 +258,35 @@ describe('learner tooling', { concurrency: true }, () => {
       found[1]!.hints[0]?.number,
       5,
       'Of two hints that match, the closer one ("algorithm not pinned" over "got 200") comes first',
+    );
+  });
+
+  test("a mistake that breaks two parts' tests points to the earlier part's hint", () => {
+    // Step 06's exercise as handed out: the Bearer header is not read yet,
+    // so good tokens are refused in the claims' tests too.
+    const step = findStep(6);
+    const refused = (suite: string, name: string) => ({
+      name,
+      suites: [checkpointName(step), suite],
+      ok: false,
+      skipped: false,
+      message: 'expected 200, got 401',
+      detail: 'expected 200, got 401',
+    });
+    const failures = [
+      refused(
+        'GET /protected: the claims',
+        'a token without exp is refused, one with exp opens /protected',
+      ),
+      refused('GET /protected: the claims', 'a token with a whole-second iat opens /protected'),
+      refused('GET /protected: the Bearer header', 'a token from /login opens /protected'),
+    ];
+    const [found] = stepMistakes(step, failures, failures.length);
+    const bearer = loadExercise(step)!.hints.find((h) => h.part === 'bearer')!;
+    assert.equal(
+      found?.hints[0]?.number,
+      bearer.number,
+      `Part "bearer" comes before "claims": its hint ${bearer.number} ("${bearer.title}") is the one to read`,
     );
   });
 

@@ -139,6 +139,31 @@ export function mistakes(
 }
 
 /**
+ * The mistakes among a step's failures, as check reports them. A mistake
+ * that breaks tests of several parts is the earliest part's: the later ones
+ * build on it (step 06's claims are checked through the Bearer header), so
+ * that part's hints come first, the best fitting one or else its first.
+ */
+export function stepMistakes(step: Step, failures: TestResult[], total: number): Mistake[] {
+  const hints = loadExercise(step)?.hints ?? [];
+  const found = mistakes(failures, hints, total);
+  const parts = step.parts ?? [];
+  for (const m of found) {
+    const spanned = new Set(
+      m.tests.map((t) => parts.findIndex((p) => inPart(step, p.id, t))).filter((i) => i >= 0),
+    );
+    if (spanned.size < 2) continue;
+    const earliest = parts[Math.min(...spanned)]!.id;
+    const theirs = [
+      ...m.hints.filter((h) => h.part === earliest),
+      ...hints.filter((h) => h.part === earliest && !m.hints.includes(h)),
+    ];
+    if (theirs.length > 0) m.hints = [...theirs, ...m.hints.filter((h) => !theirs.includes(h))];
+  }
+  return found;
+}
+
+/**
  * The earlier parts that `part` needs and that still fail. A part with no
  * lesson of its own (no marker of its own in EXERCISE.md, like step 09's
  * "together") checks the parts before it together: it needs them all. Any
@@ -199,7 +224,7 @@ export function stepReport(
       ),
     );
   if (failures.length === 0) return [...lines, green(`  All ${mine.length} tests pass.`)];
-  const found = mistakes(failures, loadExercise(step)?.hints ?? [], mine.length);
+  const found = stepMistakes(step, failures, mine.length);
   lines.push(
     `  ${mine.length - failures.length} of ${mine.length} tests pass. ${found.length === 1 ? 'One thing' : `${found.length} things`} to fix:`,
   );
@@ -353,7 +378,7 @@ export function checkReport(
         : summary.map((s) => {
             const mine = s.results.filter((r) => inPart(s.step, part, r));
             const failures = mine.filter((r) => !r.ok);
-            const found = mistakes(failures, loadExercise(s.step)?.hints ?? [], mine.length);
+            const found = stepMistakes(s.step, failures, mine.length);
             return roomReport(
               s.step.number,
               part,
