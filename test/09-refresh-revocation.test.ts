@@ -496,7 +496,7 @@ checkpoint(9, () => {
           const user = assertRefreshed(await refresh(app.url, stolen.cookie), 'The first use');
           later(GRACE);
           const replay = await refresh(app.url, stolen.cookie);
-          assertInvalidGrant(replay, `The spent refresh token, ${GRACE} s later`, /already used/);
+          assertInvalidGrant(replay, `The spent refresh token, ${GRACE} s later,`, /already used/);
           assert.equal(
             setCookie(replay)?.value,
             '',

@@ -485,8 +485,8 @@ describe('learner tooling', { concurrency: true }, () => {
     });
     assert.equal(
       message,
-      'got 400 "{\\"error\\":\\"invalid_request\\"}" to GET /protected with Authorization: Basic base64("alice:pyconid")',
-      'The method, the path and the headers the test sent, Basic credentials readable',
+      'got 400 {"error":"invalid_request"} to GET /protected with Authorization: Basic base64("alice:pyconid")',
+      'The body as it came, then the method, the path and the headers the test sent, Basic credentials readable',
     );
   });
 
@@ -504,7 +504,7 @@ describe('learner tooling', { concurrency: true }, () => {
     });
     const replayed = failed(
       'a spent refresh token used again after the grace window revokes its whole family',
-      'The spent refresh token, 10 s later must be refused with 400 invalid_grant: got 200 "{}" to POST /auth/refresh',
+      'The spent refresh token, 10 s later, must be refused with 400 invalid_grant: got 200 {} to POST /auth/refresh',
       'expected 400, got 200',
     );
     const rotated = failed(
@@ -517,8 +517,13 @@ describe('learner tooling', { concurrency: true }, () => {
       'expected 300, got 40',
       'expected 300, got 40',
     );
+    const unthrown = failed(
+      'a short key is refused',
+      'JWT_SECRET="indonesia" must be refused (nothing was thrown)',
+    );
+    const flood = failed('the flood', 'The flood trips the limit of 50: got 192 × 401');
     const { text } = checkReport(
-      [{ step, results: [replayed, rotated, bare], passed: 0, failed: 3 }],
+      [{ step, results: [replayed, rotated, bare, unthrown, flood], passed: 0, failed: 5 }],
       { steps: [9], dir: path.join(root, 'workspace'), coach: true, quiet: false },
     );
     const lines = text.split('\n');
@@ -528,9 +533,9 @@ describe('learner tooling', { concurrency: true }, () => {
       return lines.slice(at + 1, at + 3).map((line) => line.trim());
     };
     assert.deepEqual(
-      after('The spent refresh token, 10 s later must be refused with 400 invalid_grant'),
+      after('The spent refresh token, 10 s later, must be refused with 400 invalid_grant'),
       [
-        'expected 400, got 200 "{}" to POST /auth/refresh',
+        'expected 400, got 200 {} to POST /auth/refresh',
         `in step 09 > sessions > the refresh token > ${replayed.name} (test/09-refresh-revocation.test.ts:173)`,
       ],
       'Under the rule: what was expected, what came and to which request; then the test',
@@ -547,6 +552,16 @@ describe('learner tooling', { concurrency: true }, () => {
         'in step 09 > sessions > the refresh token (test/09-refresh-revocation.test.ts:173)',
       ],
       'A test without a sentence of its own is told by its name, not named twice',
+    );
+    assert.equal(
+      after('JWT_SECRET="indonesia" must be refused')[0],
+      'nothing was thrown',
+      'An error that never came is what came',
+    );
+    assert.match(
+      after('The flood trips the limit of 50: got 192 × 401')[0]!,
+      /^in /,
+      'A count of statuses is no status: the sentence stays whole',
     );
   });
 

@@ -91,8 +91,11 @@ export function ruleAndCame(failure: TestResult): { rule: string; came?: string 
   // A sentence that the reporter followed with "(expected X, got Y)".
   if (detail && message.endsWith(` (${detail})`))
     return { rule: message.slice(0, -detail.length - 3).replace(/[:\s]+$/, ''), came: detail };
-  // A sentence followed by show() of test/helpers/http.ts: "got 200 "{...}" to GET /x".
-  const shown = /^(?:(.*?):\s+)?(got \d{3}\b.*)$/s.exec(message);
+  // assert.throws() that saw nothing thrown: the reporter says so last.
+  const nothing = /^(.*) \((nothing was (?:thrown|rejected))\)$/s.exec(message);
+  if (nothing) return { rule: nothing[1]!, came: nothing[2] };
+  // A sentence followed by show() of test/helpers/http.ts: got 200 {...} to GET /x.
+  const shown = /^(?:(.*?):\s+)?(got \d{3} [{["].*)$/s.exec(message);
   if (shown) {
     const wanted = /^(expected .+?), got \d{3}$/.exec(detail ?? '')?.[1];
     return { rule: shown[1] || failure.name, came: wanted ? `${wanted}, ${shown[2]}` : shown[2] };

@@ -57,7 +57,8 @@ function wantedAndGot(err) {
     case 'equal':
     case '==':
       if (operator === '==' && expected === true) return undefined; // assert.ok: see below
-      return `expected ${show(expected)}, got ${show(actual)}`;
+      // check shows this on a line of its own: room for a header's whole value.
+      return `expected ${show(expected, 120)}, got ${show(actual, 120)}`;
     case 'notStrictEqual':
     case 'notEqual':
     case 'notDeepStrictEqual':

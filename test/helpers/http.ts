@@ -170,7 +170,11 @@ export function noteServerError(url: string, err: Error): void {
 export function show(answer: Answer): string {
   // A token in the body is cut to its start: the rest of the body says more.
   const text = answer.text.replace(/eyJ[\w-]{16}[\w-]*\.[\w-]*\.[\w-]*/g, (jwt) => cut(jwt, 23));
-  const body = cut(text, 200);
+  // A JSON body as it came, on one line; any other in quotes, whitespace shown.
+  const body =
+    answer.json === undefined
+      ? JSON.stringify(cut(text, 200))
+      : cut(text.replace(/\s*\n\s*/g, ' '), 200);
   let origin = '';
   try {
     origin = new URL(answer.url ?? '').origin;
@@ -183,5 +187,5 @@ export function show(answer: Answer): string {
     ? ` (uncaught ${err.name}: ${err.message.split('\n')[0]!.slice(0, 120)}${where ? `, at ${where}` : ''})`
     : '';
   const sent = answer.sent ? ` to ${describeRequest(answer.sent)}` : '';
-  return `got ${answer.status} ${JSON.stringify(body)}${sent}${cause}`;
+  return `got ${answer.status} ${body}${sent}${cause}`;
 }
