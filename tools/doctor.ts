@@ -77,14 +77,22 @@ export function checkInstall(dir = root): Finding[] {
       ];
 }
 
+/**
+ * Where the steps could start instead: a run of free ports as long as the
+ * step with most servers needs, since they take the ports after --port. One
+ * for the whole doctor run, however many ports are busy.
+ */
+let suggested: Promise<number> | undefined;
+const suggestedBase = () =>
+  (suggested ??= freePortRun(
+    Math.max(...steps.filter((step) => !step.script).map((step) => servers(step).length)),
+  ));
+
 /** Whether a port is free to listen on, naming the steps that use it. */
 export async function checkPort(port: number, usedBy = 'the steps'): Promise<Finding> {
   const problem = await portProblem(port);
   if (problem === undefined) return { ok: true, what: `port ${port} is free (${usedBy})` };
-  // A step with several servers takes the ports after --port: suggest a run that is free.
-  const base = await freePortRun(
-    Math.max(...steps.filter((step) => !step.script).map((step) => servers(step).length)),
-  );
+  const base = await suggestedBase();
   return {
     ok: false,
     what: `${problem} (${usedBy})`,

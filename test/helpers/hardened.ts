@@ -485,7 +485,7 @@ export function hmacThrottleRules(n: number, step: () => HmacLoginStep, secret: 
       const cookie = /device=([^;,\s]+)/.exec(first.headers.get('set-cookie') ?? '')?.[1];
       assert.ok(
         cookie,
-        `A login sets a "device" cookie that proves this client next time; it set ${JSON.stringify(first.headers.get('set-cookie') ?? 'no cookie')} (status ${first.status})`,
+        `A login sets a "device" cookie that proves this client next time; Set-Cookie: ${first.headers.get('set-cookie') ?? 'none'} (status ${first.status})`,
       );
       for (let i = 1; i <= 4; i++) await login('127.0.0.2', `guess-${i}`);
       const stranger = await login('127.0.0.3', 'pyconid');
