@@ -67,6 +67,26 @@ async function freeRun(count: number): Promise<number> {
   }
 }
 
+/**
+ * A launcher in a process group of its own, as a terminal runs a command,
+ * with PORT unset; `end()` kills whatever is left of the group.
+ */
+function inGroup(command: string, args: string[]): Following & { end(): void } {
+  const run = follow(command, args, {
+    cwd: root,
+    env: { ...process.env, PORT: '' },
+    detached: true,
+  });
+  const end = () => {
+    try {
+      process.kill(-run.child.pid!, 'SIGKILL');
+    } catch {
+      // the group has ended already
+    }
+  };
+  return { ...run, end };
+}
+
 describe('learner tooling', { concurrency: true }, () => {
   test("start-from copies a step, remembers it, and notices the learner's changes", () => {
     const dir = path.join(scratch, 'start');
@@ -665,12 +685,10 @@ describe('learner tooling', { concurrency: true }, () => {
     async () => {
       const port = await freePort();
       const script = path.join(root, 'tools', 'step.ts');
-      const shell = follow(
-        'sh',
-        ['-c', `"${process.execPath}" --import tsx "${script}" 1 --port ${port}; echo ended`],
-        // A process group of its own: whatever the test finds, it ends it all.
-        { cwd: root, env: { ...process.env, PORT: '' }, detached: true },
-      );
+      const shell = inGroup('sh', [
+        '-c',
+        `"${process.execPath}" --import tsx "${script}" 1 --port ${port}; echo ended`,
+      ]);
       try {
         await shell.next(/listening/);
         shell.child.kill('SIGTERM');
@@ -688,11 +706,7 @@ describe('learner tooling', { concurrency: true }, () => {
           `Step 01 still holds port ${port} after the shell that ran it was killed`,
         );
       } finally {
-        try {
-          process.kill(-shell.child.pid!, 'SIGKILL');
-        } catch {
-          // the group has ended already
-        }
+        shell.end();
       }
     },
   );
@@ -704,15 +718,14 @@ describe('learner tooling', { concurrency: true }, () => {
     async () => {
       const port = await freePort();
       const script = path.join(root, 'tools', 'step.ts');
-      const start = follow(
-        process.execPath,
-        ['--import', 'tsx', script, '1', '--port', `${port}`],
-        {
-          cwd: root,
-          env: { ...process.env, PORT: '' },
-          detached: true,
-        },
-      );
+      const start = inGroup(process.execPath, [
+        '--import',
+        'tsx',
+        script,
+        '1',
+        '--port',
+        `${port}`,
+      ]);
       try {
         await start.next(/Ctrl-C stops it/);
         process.kill(-start.child.pid!, 'SIGINT');
@@ -729,11 +742,7 @@ describe('learner tooling', { concurrency: true }, () => {
         );
         assert.equal(await portProblem(port), undefined, `Step 01 still holds port ${port}`);
       } finally {
-        try {
-          process.kill(-start.child.pid!, 'SIGKILL');
-        } catch {
-          // the group has ended already
-        }
+        start.end();
       }
     },
   );
