@@ -155,7 +155,8 @@ export function stepMistakes(step: Step, failures: TestResult[], total: number):
     const spanned = new Set(
       m.tests.map((t) => parts.findIndex((p) => inPart(step, p.id, t))).filter((i) => i >= 0),
     );
-    if (spanned.size < 2) continue;
+    // No hint at all: an error every test trips over, told as such.
+    if (spanned.size < 2 || m.hints.length === 0) continue;
     const earliest = parts[Math.min(...spanned)]!.id;
     const theirs = [
       ...m.hints.filter((h) => h.part === earliest),

@@ -22,11 +22,12 @@ const { values, positionals } = cli(
   { max: 2, looksLike: (p) => /^\d+$/.test(p) },
 );
 // Without a step: the exercise in the folder this was typed in, else in workspace/.
-const folder = [process.env.INIT_CWD, defaultWorkspace].find((dir) => dir && exerciseIn(dir));
-const step =
-  positionals.length === 0 && folder ? exerciseIn(folder)! : stepArgument(positionals, usage);
-if (positionals.length === 0 && folder)
-  console.log(dim(`(step ${step.number}: the exercise in ${rel(folder) || '.'}/)`));
+const folder =
+  positionals.length > 0
+    ? undefined
+    : [process.env.INIT_CWD, defaultWorkspace].find((dir) => dir && exerciseIn(dir));
+const step = folder ? exerciseIn(folder)! : stepArgument(positionals, usage);
+if (folder) console.log(dim(`(step ${step.number}: the exercise in ${rel(folder) || '.'}/)`));
 const exercise = loadExercise(step);
 if (!exercise || exercise.hints.length === 0)
   fail(`Step ${step.number} has no hints: npm run diff ${step.number} shows what it adds.`);

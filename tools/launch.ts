@@ -187,7 +187,7 @@ export interface ForegroundOptions {
   watch?: boolean;
   /** The banner's first words, for a workspace. */
   label?: string;
-  /** A line to print once the servers are on their way, before they answer. */
+  /** A line to print as the servers start, before they answer. */
   intro?: string;
   /** The command to suggest with another port, given that port. */
   retry?: (port: number) => string;
