@@ -75,8 +75,12 @@ export async function startRedis(
   const child = spawn(
     executable,
     ['--port', String(port), '--bind', '127.0.0.1', ...persistence(dir)],
-    { stdio: 'ignore' },
+    { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  // Its log, for a start that fails: the last of it says why.
+  let log = '';
+  for (const stream of [child.stdout!, child.stderr!])
+    stream.on('data', (chunk: Buffer) => (log = (log + chunk).slice(-2000)));
   const ended = () => child.exitCode !== null || child.signalCode !== null;
   const gone = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const stop = () => {
@@ -100,7 +104,10 @@ export async function startRedis(
         : ended()
           ? ` (exit status ${child.exitCode ?? child.signalCode})`
           : ` within ${timeoutMs / 1000} s`;
-      throw new Error(`redis-server did not start on port ${port}${why}.`);
+      const last = log.trim().split('\n').slice(-3).join(' | ');
+      throw new Error(
+        `redis-server did not start on port ${port}${why}; ${last ? `it printed: ${last}` : 'it printed nothing'}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
