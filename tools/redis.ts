@@ -29,6 +29,7 @@ export interface RunningRedis {
 }
 
 export interface RedisOptions {
+  /** How long it may take to answer PING: 20 s, for a machine busy with the whole test suite. */
   timeoutMs?: number;
   /**
    * A folder to keep the data in, across restarts: an append-only file,
@@ -42,14 +43,16 @@ const running = new Set<() => void>();
 let stopOnExit = false;
 
 /** Whether a Redis answers PING at this port. */
-function pong(port: number): Promise<boolean> {
+function pong(port: number, ms: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
     const done = (answer: boolean) => {
       socket.destroy();
       resolve(answer);
     };
-    socket.setTimeout(500, () => done(false));
+    // Until the deadline: on a machine busy with the whole test suite, an
+    // answer can take seconds, and a shorter wait would only ask again.
+    socket.setTimeout(ms, () => done(false));
     socket.once('error', () => done(false));
     socket.once('connect', () => socket.write('PING\r\n'));
     socket.once('data', (chunk: Buffer) => done(chunk.toString().startsWith('+PONG')));
@@ -68,7 +71,7 @@ function persistence(dir: string | undefined): string[] {
 /** A redis-server on a free port of 127.0.0.1; resolves once it answers PING. */
 export async function startRedis(
   executable = findRedisServer(),
-  { timeoutMs = 10_000, dir }: RedisOptions = {},
+  { timeoutMs = 20_000, dir }: RedisOptions = {},
 ): Promise<RunningRedis> {
   if (!executable) throw new Error(noRedis);
   const port = await freePort();
@@ -96,7 +99,7 @@ export async function startRedis(
   const deadline = Date.now() + timeoutMs;
   let failed: Error | undefined;
   child.once('error', (err) => (failed = err));
-  while (!(await pong(port))) {
+  while (!(await pong(port, Math.max(1, deadline - Date.now())))) {
     if (failed || ended() || Date.now() > deadline) {
       stop();
       const why = failed
