@@ -8,10 +8,15 @@ import { createSecretKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createClient } from 'redis';
 import { findChromium } from '../tools/chromium.ts';
 import { freePort } from '../tools/ports.ts';
-import { findRedisServer, noRedis, startRedis, type RunningRedis } from '../tools/redis.ts';
+import {
+  findRedisServer,
+  noRedis,
+  redisClient,
+  startRedis,
+  type RunningRedis,
+} from '../tools/redis.ts';
 import {
   browserSkip,
   launchChromium,
@@ -1127,8 +1132,7 @@ checkpoint(9, () => {
           shared.now += 100;
           const session = await login(url(0));
           await post(`${url(0)}/auth/logout`, { ...CSRF, ...bearer(session.token) });
-          const client = createClient({ url: redis!.url });
-          await client.connect();
+          const client = await redisClient(redis!.url);
           await client.flushAll(); // what a restart without persistence leaves
           await client.quit();
           shared.now += 1;
@@ -1159,8 +1163,7 @@ checkpoint(9, () => {
         });
 
         test('an eviction policy that could drop revocations is named, with the fix', async () => {
-          const client = createClient({ url: redis!.url });
-          await client.connect();
+          const client = await redisClient(redis!.url);
           try {
             await client.configSet('maxmemory-policy', 'allkeys-lru');
             const store = instances[0]!.store as Store & {

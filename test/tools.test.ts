@@ -7,14 +7,13 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import jwt from 'jsonwebtoken';
-import { createClient } from 'redis';
 import { checkReport, checkpoints, mistakes, stepMistakes } from '../tools/check.ts';
 import { follow, type Following } from '../tools/child.ts';
 import { handOut, loadExercise, parseHints } from '../tools/exercise.ts';
 import { npmFlags } from '../tools/cli.ts';
 import { banner, launchStep, redisDataDir } from '../tools/launch.ts';
 import { freePort, freePorts, portProblem } from '../tools/ports.ts';
-import { findRedisServer, noRedis, startRedis } from '../tools/redis.ts';
+import { findRedisServer, noRedis, redisClient, startRedis } from '../tools/redis.ts';
 import { runTests } from '../tools/run-tests.ts';
 import { baseOf, nextOf } from '../tools/steps.ts';
 import { markdownFiles, namedRegions, syncText, unusedRegions } from '../tools/sync.ts';
@@ -782,8 +781,7 @@ describe('learner tooling', { concurrency: true }, () => {
       const set = async (url: string, value?: string) => {
         // Redis syncs its file before each answer: on a machine busy with
         // every test at once, its first answer can take seconds.
-        const client = createClient({ url, socket: { connectTimeout: 30_000 } });
-        await client.connect();
+        const client = await redisClient(url, 30_000);
         try {
           if (value !== undefined) await client.set('revoked:jti', value);
           return await client.get('revoked:jti');

@@ -7,6 +7,18 @@ import { connect } from 'node:net';
 import path from 'node:path';
 import { freePort } from './ports.ts';
 
+/**
+ * A connected node-redis client, for a test to look inside Redis. Imported on
+ * first use: node-redis is some 650 modules, which a run without Redis (a
+ * check of another part, say) need not load.
+ */
+export async function redisClient(url: string, connectTimeout = 5000) {
+  const { createClient } = await import('redis');
+  const client = createClient({ url, socket: { connectTimeout } });
+  await client.connect();
+  return client;
+}
+
 /** redis-server on the PATH, or undefined. */
 export function findRedisServer(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const name = process.platform === 'win32' ? 'redis-server.exe' : 'redis-server';

@@ -6,7 +6,8 @@
 // answers 503: it fails closed (README.md says why). Each call has its own
 // timer: node-redis drops a command's timeout once the command is written,
 // so a Redis that is frozen (not down) would otherwise hang every request.
-import { createClient } from 'redis';
+import { createRequire } from 'node:module';
+import type { createClient } from 'redis';
 import { StoreUnavailable, type Store, type Value } from './store.ts';
 
 // How long a request waits for Redis before it is refused.
@@ -23,7 +24,7 @@ export class RedisStore implements Store {
     readonly prefix = 'jwt-koa-workshop:',
     private log: (message: string) => void = console.warn,
   ) {
-    this.client = createClient({
+    this.client = loadRedis().createClient({
       url,
       // No queue while disconnected: a command fails at once, and the
       // request that needed it gets its 503 instead of hanging.
@@ -178,3 +179,10 @@ export class RedisStore implements Store {
 // The store's times are the app's clock; Redis counts from its own, so an
 // expiry goes to Redis as seconds from now.
 const seconds = (until: number, now: number) => Math.max(1, until - now);
+
+// node-redis is some 650 modules: it is loaded here, when REDIS_URL asks
+// for Redis, so that a start without it (the default) stays quick.
+const loadRedis = () =>
+  createRequire(import.meta.url)('redis') as {
+    createClient: typeof createClient;
+  };

@@ -7,7 +7,8 @@
 // stops once a command is written to the socket, so a frozen Redis (SIGSTOP,
 // a dead host) would hang the request. Here it is 503 within a second, and
 // the next call after Redis wakes up works again.
-import { createClient } from 'redis';
+import { createRequire } from 'node:module';
+import type { createClient } from 'redis';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import {
   STORE_LIMITS,
@@ -57,7 +58,7 @@ export class RedisAdapter implements ProviderStore {
     readonly prefix = 'step10-provider:',
     private log: (message: string) => void = console.warn,
   ) {
-    this.client = createClient({
+    this.client = loadRedis().createClient({
       url,
       // No queue while disconnected: a call fails at once with 503.
       disableOfflineQueue: true,
@@ -249,3 +250,10 @@ export class RedisAdapter implements ProviderStore {
     if (this.refusal) throw unavailable(this.refusal);
   }
 }
+
+// node-redis is some 650 modules: it is loaded here, when REDIS_URL asks
+// for Redis, so that a start without it (the default) stays quick.
+const loadRedis = () =>
+  createRequire(import.meta.url)('redis') as {
+    createClient: typeof createClient;
+  };
