@@ -252,7 +252,8 @@ export class RedisAdapter implements ProviderStore {
 }
 
 // node-redis is some 650 modules: it is loaded here, when REDIS_URL asks
-// for Redis, so that a start without it (the default) stays quick.
+// for Redis, so that a start without it (the default) stays quick. A
+// require, not an import(): a constructor cannot wait for a promise.
 const loadRedis = () =>
   createRequire(import.meta.url)('redis') as {
     createClient: typeof createClient;
