@@ -76,7 +76,6 @@ interface SessionLimits {
   signedIn: number;
   perUser: number;
 }
-
 interface Sessions {
   get(ctx: CookieContext): { id: string; user?: { sub: string } } | undefined;
   beginSignIn(ctx: CookieContext, pending: Pending): void;
