@@ -1,6 +1,7 @@
 // A redis-server of our own: found on the PATH, started on a free port of
 // 127.0.0.1, ready once it answers PING. Tests and the benchmark start a
-// throwaway one; the launcher's --redis mode one that keeps its data.
+// throwaway one; the launcher's --redis mode one that keeps its data. And
+// redisClient(), through which a test looks inside one.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { connect } from 'node:net';
