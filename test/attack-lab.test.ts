@@ -26,7 +26,7 @@ import {
   type Listenable,
 } from './helpers/step.ts';
 import { app as vulnerable } from './fixtures/vulnerable-app.ts';
-import { FAST_USERS, withFastUsers } from './helpers/hardened.ts';
+import { FAST_USERS, withFastUsers, type LoginLimits, type Throttle } from './helpers/hardened.ts';
 import { b64, hmacToken } from './helpers/tokens.ts';
 
 async function attackApp(
@@ -50,6 +50,26 @@ const REFRESH_ATTACKS = [
   'access token after logout',
   'refresh token as Bearer',
 ];
+
+/** A step's throttle.ts, as the lab's tests use it. */
+interface ThrottleFile {
+  LoginThrottle: new (limits: LoginLimits, now: () => number) => Throttle;
+  LOGIN_LIMITS: LoginLimits;
+}
+
+/**
+ * New throttles of the step, with its limits but a 429 answered at once: the
+ * lab meets hundreds of 429s, and the second each one waits (refusalPauseMs)
+ * is there to slow a flood, not a thing the lab looks for.
+ */
+async function refusingAtOnce(step: number): Promise<() => Throttle> {
+  const { LoginThrottle, LOGIN_LIMITS } = (await importStep(
+    step,
+    'throttle.ts',
+  )) as unknown as ThrottleFile;
+  const limits = { ...LOGIN_LIMITS, refusalPauseMs: 0 };
+  return () => new LoginThrottle(limits, () => Math.floor(Date.now() / 1000));
+}
 
 const through = (report: Report) =>
   report.outcomes.filter((o) => o.verdict === 'VULNERABLE' || o.verdict === 'CRASH');
@@ -152,6 +172,7 @@ describe('the attack lab', { concurrency: 1 }, () => {
     };
     // Cheap hashes: the lab guesses hundreds of passwords.
     const config = withFastUsers(step.loadConfig({ JWT_SECRET: secret }) as object);
+    Object.assign(config, { throttle: (await refusingAtOnce(6))() });
     const report = await attackApp(step.createApp(config), secret);
     assert.deepEqual(through(report), [], 'Step 06 must refuse every attack, and never answer 500');
     assert.equal(
@@ -199,6 +220,7 @@ describe('the attack lab', { concurrency: 1 }, () => {
         ...authStep.loadAuthConfig(env),
         keys: () => ring,
         users: FAST_USERS,
+        throttle: (await refusingAtOnce(7))(),
       }),
     );
     // The lab sees the API's JWKS fetches through a proxy that counts them.
@@ -275,10 +297,12 @@ describe('the attack lab', { concurrency: 1 }, () => {
       loadConfig(env: object, warn?: () => void): { graceSeconds: number; store: Store };
       createApp(config: unknown): Listenable;
     };
+    const throttle = await refusingAtOnce(9);
     const app = (change: (config: { store: Store }) => void = () => {}) => {
       const config = step.loadConfig({ JWT_SECRET: secret }, () => {});
       config.graceSeconds = 0; // the lab replays at once, rather than after 10 s
       withFastUsers(config);
+      Object.assign(config, { throttle: throttle() });
       change(config);
       return step.createApp(config);
     };
