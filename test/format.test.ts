@@ -1,13 +1,13 @@
 // One formatter for all code: Prettier, configured in .prettierrc.json (step
 // code at 80 columns, so that slide code never wraps; the rest at 100).
 // A file already found formatted, unchanged since, with the same Prettier and
-// the same configuration, is not checked again (test/helpers/cache.ts).
+// the same configuration, is not checked again (tools/cache.ts).
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { root } from '../tools/steps.ts';
-import { cacheKey, keptResults } from './helpers/cache.ts';
+import { cacheKey, keptResults } from '../tools/cache.ts';
 
 const FOLDERS = ['steps', 'tools', 'test', 'bench', 'types'];
 const CODE = /\.(ts|mjs|cjs|js|json)$/;

@@ -32,7 +32,7 @@ import {
 import { root, stepDir } from '../tools/steps.ts';
 import { markdownFiles, syncText } from '../tools/sync.ts';
 import { type Browser, launchChromium } from './helpers/browser.ts';
-import { keptResults } from './helpers/cache.ts';
+import { keptResults } from '../tools/cache.ts';
 import { describe as describeProblem, measureDecks } from './helpers/slide-fit.ts';
 import { exportedApp, importStep, listen } from './helpers/step.ts';
 
@@ -446,7 +446,7 @@ describe('slides and docs', { concurrency: true }, () => {
   });
 
   // Rendering and the browser: one render of every deck, one Chromium, shared.
-  // Results are kept by content (test/helpers/cache.ts): Marp's HTML of a
+  // Results are kept by content (tools/cache.ts): Marp's HTML of a
   // deck whose Markdown, theme, images, toolchain, Node and locale are
   // unchanged, and the fit check's result for a slide whose HTML, page,
   // browser, fonts and measuring code are unchanged (test/helpers/slide-fit.ts). A hit skips only Marp or

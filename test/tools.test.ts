@@ -1,8 +1,17 @@
 // The learner tooling: workspace, check --dir, diff, doctor, decode, and
-// the launcher as a person runs it (signals, a replaced workspace, pipes).
+// the launcher as a person runs it (signals, a replaced workspace, pipes),
+// and what npm test keeps from one run to the next.
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -15,6 +24,7 @@ import { banner, launchStep, redisDataDir } from '../tools/launch.ts';
 import { freePort, freePorts, portProblem } from '../tools/ports.ts';
 import { findRedisServer, noRedis, redisClient, startRedis } from '../tools/redis.ts';
 import { runTests } from '../tools/run-tests.ts';
+import { testFileKeys } from '../tools/test-inputs.ts';
 import { baseOf, nextOf } from '../tools/steps.ts';
 import { markdownFiles, namedRegions, syncText, unusedRegions } from '../tools/sync.ts';
 import { explain, relative } from '../tools/decode.ts';
@@ -822,5 +832,75 @@ describe('learner tooling', { concurrency: true }, () => {
       /Next: npm run check -- 6 --dir workspace\n/,
       `After the last part ("${last}"), the whole step: no loop back to the first part`,
     );
+  });
+
+  test('npm test keeps a file only while nothing it can read has changed', () => {
+    // A repository of a few files, outside git: every file is an input.
+    const dir = mkdtempSync(path.join(tmpdir(), 'jwt-workshop-inputs-'));
+    try {
+      const files = {
+        'package.json': '{}',
+        'tools/launch.ts': 'export const port = process.env.WORKSHOP_PORT;',
+        'steps/03-token-issue/app.ts': 'export {};',
+        'steps/09-refresh-revocation/app.ts': 'export {};',
+        'slides/09-refresh-revocation.md': '# Step 09',
+        'test/09-refresh-revocation.test.ts': 'export {};',
+        'test/tools.test.ts': 'export {};',
+      };
+      for (const [file, text] of Object.entries(files)) {
+        mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+        writeFileSync(path.join(dir, file), text);
+      }
+      const step = 'test/09-refresh-revocation.test.ts';
+      const tools = 'test/tools.test.ts';
+      let env: NodeJS.ProcessEnv = { WORKSHOP_PORT: '3000', UNNAMED_SETTING: 'a' };
+      let last = testFileKeys([step, tools], { dir, env });
+      /** After `change`, which files' keys changed. */
+      const rerun = (change: () => void): string[] => {
+        change();
+        const now = testFileKeys([step, tools], { dir, env });
+        const changed = [step, tools].filter((file) => now.get(file) !== last.get(file));
+        last = now;
+        return changed;
+      };
+      const edit = (file: string) => () => appendFileSync(path.join(dir, file), '\n// edited');
+      assert.deepEqual(
+        rerun(() => {}),
+        [],
+        'Nothing changed: every file is kept',
+      );
+      assert.deepEqual(
+        rerun(edit('steps/03-token-issue/app.ts')),
+        [tools],
+        "Another step's code: step 09's checkpoint is kept, the tests that read every step run",
+      );
+      assert.deepEqual(
+        rerun(edit('slides/09-refresh-revocation.md')),
+        [tools],
+        "A deck: no step's checkpoint reads one",
+      );
+      assert.deepEqual(
+        rerun(edit('steps/09-refresh-revocation/app.ts')),
+        [step, tools],
+        "The step's own code: its checkpoint runs again",
+      );
+      assert.deepEqual(
+        rerun(edit('tools/launch.ts')),
+        [step, tools],
+        'A tool every test may use: everything runs again',
+      );
+      assert.deepEqual(
+        rerun(() => (env = { ...env, WORKSHOP_PORT: '4000' })),
+        [step, tools],
+        'An environment variable the code names: everything runs again',
+      );
+      assert.deepEqual(
+        rerun(() => (env = { ...env, UNNAMED_SETTING: 'b' })),
+        [],
+        'One the code never names changes nothing',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

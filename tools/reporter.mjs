@@ -134,6 +134,8 @@ function describe(error) {
 
 /** A path as the learner reads it: from the workshop's folder, with forward slashes. */
 const shown = (file) => path.relative(process.cwd(), file).replaceAll('\\', '/');
+/** A file as node:test names it (a file: URL for a module) as a path. */
+const fromUrl = (file) => (file.startsWith('file:') ? fileURLToPath(file) : file);
 
 /**
  * Where a failure happened: the line of the test's own file (a helper's,
@@ -142,7 +144,7 @@ const shown = (file) => path.relative(process.cwd(), file).replaceAll('\\', '/')
  */
 function location(file, error) {
   if (typeof file !== 'string' || file === '') return undefined;
-  const own = file.startsWith('file:') ? fileURLToPath(file) : file;
+  const own = fromUrl(file);
   // The error and its causes, a few deep (a cause may be no error at all).
   for (
     let err = error, depth = 0;
@@ -152,7 +154,7 @@ function location(file, error) {
     for (const line of String(err.stack ?? '').split('\n')) {
       const frame = /(?:\(|\bat )((?:file:\/\/)?[^()]+?):(\d+):\d+\)?$/.exec(line.trim());
       if (!frame) continue;
-      const where = frame[1].startsWith('file:') ? fileURLToPath(frame[1]) : frame[1];
+      const where = fromUrl(frame[1]);
       if (where === own) return `${shown(own)}:${frame[2]}`;
     }
   }
@@ -161,7 +163,8 @@ function location(file, error) {
 
 /**
  * One result per finished test, from node:test's event stream; with
- * `timings`, also one {file, ms} per test file's suite (its time).
+ * `timings`, also one {file, path, ms, ok} per test file's suite: its name,
+ * its file, its time and whether all of it passed.
  */
 export async function* results(source, timings = false) {
   const open = [];
@@ -175,7 +178,12 @@ export async function* results(source, timings = false) {
     if (data.details?.type === 'suite') {
       // Each file's suite sits inside the one suite of the whole run.
       if (timings && data.nesting === 1)
-        yield { file: data.name, ms: Math.round(data.details.duration_ms ?? 0) };
+        yield {
+          file: data.name,
+          path: typeof data.file === 'string' ? shown(fromUrl(data.file)) : undefined,
+          ms: Math.round(data.details.duration_ms ?? 0),
+          ok: event.type === 'test:pass',
+        };
       if (event.type === 'test:fail') {
         // A nested suite cancelled with its parent says nothing: wait for
         // the suite whose hook failed, which says what is wrong.

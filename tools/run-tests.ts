@@ -49,10 +49,14 @@ export interface RunOptions {
   processes?: number;
 }
 
-/** How long one test file's suite took. */
+/** How long one test file's suite took, and whether it passed. */
 export interface FileTiming {
+  /** The name of the file's suite. */
   file: string;
+  /** The file, from the repository's root ("test/tools.test.ts"). */
+  path?: string;
   ms: number;
+  ok: boolean;
 }
 
 export interface RunOutcome {

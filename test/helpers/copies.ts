@@ -5,7 +5,7 @@
 // A run takes one folder per step (STEP_DIRS), so copies go in rounds: the
 // k-th copy of each step in round k, one process per round, as many at a
 // time as there are cores but one (the test files beside them need it).
-// The results of a copy are kept (test/helpers/cache.ts) by the hash of
+// The results of a copy are kept (tools/cache.ts) by the hash of
 // what they depend on: every file of the copy as made, the step's
 // test file and every file it imports, the runner, the lockfile and Node. A
 // second run of unchanged copies runs no checkpoint; its assertions still run.
@@ -16,7 +16,7 @@ import { byStep, checkpoints, type StepResult } from '../../tools/check.ts';
 import type { TestResult } from '../../tools/run-tests.ts';
 import { root, testFile, type Step } from '../../tools/steps.ts';
 import { listFiles, MANIFEST } from '../../tools/workspace.ts';
-import { cacheKey, keptResults } from './cache.ts';
+import { cacheKey, keptResults } from '../../tools/cache.ts';
 
 export interface Copy {
   step: Step;

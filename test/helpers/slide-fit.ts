@@ -24,7 +24,7 @@ import { run } from '../../tools/child.ts';
 import { chromiumLaunch } from '../../tools/chromium.ts';
 import { root } from '../../tools/steps.ts';
 import type { Browser, Page } from './browser.ts';
-import { cacheKey, keeping, keptResults } from './cache.ts';
+import { cacheKey, keeping, keptResults } from '../../tools/cache.ts';
 
 export const LIMITS = { code: 20, text: 24, label: 18, imageScale: 0.75 };
 

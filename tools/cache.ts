@@ -5,9 +5,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { cacheDir } from '../../tools/steps.ts';
-
-export { cacheDir };
+import { cacheDir } from './steps.ts';
 
 /** A key from every input of a check: change any of them and it is checked again. */
 export function cacheKey(...inputs: (string | Buffer)[]): string {
