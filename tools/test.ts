@@ -1,10 +1,11 @@
 // npm test: the strict typecheck and every test file, listed explicitly
 // (node --test given no files, or a glob the shell did not expand, can pass
-// having run nothing). Fails when any check fails or when no test ran.
+// having run nothing). Fails when any check fails, or when no test ran and
+// none was kept.
 //
-// A file whose inputs are as in a run where it passed is kept, not run
-// (tools/test-inputs.ts); --fresh runs every file, and under CI=true nothing
-// is kept.
+// A file whose inputs are as in a run where it passed is kept from that run,
+// not run again (tools/test-inputs.ts): the run counts its tests as passed
+// and names it. --fresh runs every file; under CI=true nothing is kept.
 import { existsSync, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
