@@ -26,21 +26,24 @@ function repositoryFiles(dir: string): string[] {
       ['ls-files', '-z', '--cached', '--others', '--exclude-standard'],
       { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
     );
-    return [...new Set(listed.split('\0').filter(Boolean))].sort();
+    const files = [...new Set(listed.split('\0').filter(Boolean))].sort();
+    // Without package.json this is another repository's git, one that holds
+    // a copy of the workshop and may ignore it: walk instead.
+    if (files.includes('package.json')) return files;
   } catch {
-    // No git (a downloaded archive): every file but the installed packages.
-    const out: string[] = [];
-    const walk = (sub: string) => {
-      for (const entry of readdirSync(path.join(dir, sub), { withFileTypes: true })) {
-        const file = sub ? `${sub}/${entry.name}` : entry.name;
-        if (entry.isDirectory()) {
-          if (entry.name !== 'node_modules' && entry.name !== '.git') walk(file);
-        } else out.push(file);
-      }
-    };
-    walk('');
-    return out.sort();
+    // No git (a downloaded archive): walk.
   }
+  // Every file but the installed packages.
+  const out: string[] = [];
+  const walk = (sub: string) => {
+    for (const entry of readdirSync(path.join(dir, sub), { withFileTypes: true })) {
+      const file = sub ? `${sub}/${entry.name}` : entry.name;
+      if (!entry.isDirectory()) out.push(file);
+      else if (entry.name !== 'node_modules' && entry.name !== '.git') walk(file);
+    }
+  };
+  walk('');
+  return out.sort();
 }
 
 /** A program the tests start, as where it is, its size and when it last changed. */
