@@ -12,7 +12,7 @@ import path from 'node:path';
 import { keptResults } from './cache.ts';
 import { run } from './child.ts';
 import { cli, dim } from './cli.ts';
-import { runTests, type RunOutcome } from './run-tests.ts';
+import { runTests } from './run-tests.ts';
 import { cacheDir, checkpointName, rel, root, steps, testFile } from './steps.ts';
 import { testFileKeys } from './test-inputs.ts';
 
@@ -59,20 +59,9 @@ const keys = new Map(
 const kept = keptResults<Passed>('test-files');
 const keptFiles = values.fresh ? [] : files.filter((file) => kept.get(keys.get(file)!));
 const toRun = files.filter((file) => !keptFiles.includes(file));
-const nothing: RunOutcome = {
-  timings: [],
-  code: 0,
-  results: [],
-  passed: 0,
-  failed: 0,
-  skipped: 0,
-  output: '',
-};
 const [types, tests] = await Promise.all([
   typecheck(),
-  toRun.length > 0
-    ? runTests({ files: toRun, print: true, processes: availableParallelism() })
-    : nothing,
+  runTests({ files: toRun, print: true, processes: availableParallelism() }),
 ]);
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
 
